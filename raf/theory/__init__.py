@@ -1,0 +1,35 @@
+"""Exact high-dimensional theory of the RAF model (THEORY §4–6).
+
+- :func:`bayes_optimal`: Bayes-optimal generalisation error (§4);
+- :func:`erm`: state equations of ERM for the linear model, kernels and random
+  features, square and hinge losses, any ``lambda >= 0`` (§5, §6);
+- closed forms of the square loss: :func:`lambda_opt_square`, :func:`theta_star`,
+  :func:`large_alpha_coefficient`, :func:`square_large_lambda` (§5);
+- :func:`alpha_c`: separability threshold of the ridgeless hinge perceptron (§5);
+- :func:`optimal_lambda`: the ridge that minimises ``E_gen`` (numerical for hinge).
+"""
+
+from .bayes import BayesResult, bayes_optimal
+from .erm import ERMResult, erm
+from .optimize import optimal_lambda
+from .square import (
+    lambda_opt_square,
+    large_alpha_coefficient,
+    square_large_lambda,
+    theta_star,
+)
+from .thresholds import alpha_c, alpha_interpolation
+
+__all__ = [
+    "BayesResult",
+    "ERMResult",
+    "alpha_c",
+    "alpha_interpolation",
+    "bayes_optimal",
+    "erm",
+    "lambda_opt_square",
+    "large_alpha_coefficient",
+    "optimal_lambda",
+    "square_large_lambda",
+    "theta_star",
+]
