@@ -332,3 +332,19 @@ def test_broadcasting_and_determinism():
     single = erm(4.0, 0.2, 0.1, loss="hinge", **kernel(0.8))
     assert single.e_gen.shape == ()
     assert float(single.e_gen) == pytest.approx(r1.e_gen[1, 1], abs=1e-10)
+
+
+def test_random_features_grid_converges_and_respects_bounds():
+    """Random features over (alpha, theta, kappa, lambda), including lambda = 100 where V_hat -> 0."""
+    alpha = np.array([0.5, 4.0, 20.0])[:, None, None, None]
+    th = np.linspace(0.0, np.pi / 2, 7)[:, None, None]
+    kappa = np.array([0.5, 1.0, 4.0])[:, None]
+    lam = np.geomspace(1e-4, 1e2, 7)
+    bo = bayes_optimal(alpha, 0.2).e_gen
+    for loss in ("square", "hinge"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            r = erm(alpha, 0.2, lam, loss=loss, kappa=kappa, **kernel(th))
+        assert r.converged.all()
+        assert np.all(r.e_gen >= bo - 1e-9)
+        assert np.all((r.e_mem >= 0) & (r.e_mem <= 0.5))

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr
 
-from .gaussian import gauss_moments, gauss_pdf_moments, gauss_phi_moments
+from .gaussian import gauss_moments, gauss_pdf_moments, gauss_phi_cdf, gauss_phi_moments
 
 _A_SQ = np.sqrt(2.0 / np.pi)
 LOSSES = ("square", "hinge")
@@ -93,5 +93,5 @@ def training_errors(m, q, W, r, eps):
     with np.errstate(divide="ignore", invalid="ignore"):
         h = np.where(r > 0, -(W / np.where(r > 0, r, 1.0)) / sigma, -np.inf)
     e_mem = np.where(np.isfinite(h), ndtr(np.where(np.isfinite(h), h, 0.0)), 0.0)
-    I0, _, _ = gauss_phi_moments(h, a)
+    I0 = gauss_phi_cdf(h, a)
     return e_mem, np.maximum(2.0 * I0, 0.0)  # clip rounding (~1e-17) of Owen's T difference

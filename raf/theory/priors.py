@@ -33,18 +33,23 @@ def random_features_prior(M, Q, U, *, mu1, mustar, kappa, rho):
     Ms, Qs, Us = mu1 * kappa * M, mu1**2 * kappa * Q, mu1**2 * kappa * U
     Qw, Uw = mustar**2 * Q, mustar**2 * U
     lw = rho + Uw
-    z = lw / Us
-    delta = np.sqrt((1.0 + gam + z) ** 2 - 4.0 * gam)
-    Vs = (z + 1.0 + gam - delta) / (2.0 * gam * Us)
-    ms = Ms * Vs
-    Vw = (1.0 - gam - z + delta) / (2.0 * lw)
-    n1 = (2 * z + gam + 1) * delta - 2 * z * z - 3 * (gam + 1) * z - (gam - 1) ** 2
-    n2 = z * delta - z * z - (gam + 1) * z
-    n3 = (1 - gam) * delta + (gam + 1) * z + (gam - 1) ** 2
+    # THEORY §6 with z = lw/Us and Delta = D/Us, every difference of nearly equal
+    # terms rationalised, so that the formulas stay finite as U_hat -> 0 (large lambda).
+    A1 = lw + (1.0 + gam) * Us
+    D = np.sqrt(np.maximum(A1 * A1 - 4.0 * gam * Us * Us, 0.0))
+    Vs = 2.0 / (A1 + D)
+    Vw = 2.0 / (lw + D - (1.0 - gam) * Us)
     A = Ms * Ms + Qs
-    qs = A * n1 / (2 * gam * Us**2 * delta) - Qw * n2 / (2 * gam * Us * lw * delta)
-    qw = Qw * n3 / (2 * lw**2 * delta) - A * n2 / (2 * Us * lw * delta)
-    m = mu1 * ms
+    B = 2.0 * lw + (gam + 1.0) * Us
+    C = 2.0 * lw**2 + 3.0 * (gam + 1.0) * lw * Us + (gam - 1.0) ** 2 * Us**2
+    qs = 2.0 * A * (Us * (gam - 1.0) ** 2 + 2.0 * (gam + 1.0) * lw) / ((B * D + C) * D) + 2.0 * Qw / (
+        (D + A1) * D
+    )
+    E = (gam + 1.0) * lw + (gam - 1.0) ** 2 * Us
+    F = 1.0 - gam
+    n3U = np.where(F >= 0, E + F * D, 4.0 * gam * lw**2 / (E - F * D))
+    qw = Qw * n3U / (2.0 * lw**2 * D) + 2.0 * gam * A / ((D + A1) * D)
+    m = mu1 * Ms * Vs
     q = mu1**2 * qs + mustar**2 * qw
     W = mu1**2 * Vs + mustar**2 * Vw
     return m, q, W
