@@ -348,3 +348,12 @@ def test_random_features_grid_converges_and_respects_bounds():
         assert r.converged.all()
         assert np.all(r.e_gen >= bo - 1e-9)
         assert np.all((r.e_mem >= 0) & (r.e_mem <= 0.5))
+
+
+def test_optimal_lambda_finds_narrow_hinge_dip():
+    """Hinge E_gen(lambda) is flat, dips near lambda ~ 0.8, then plateaus (alpha=4, theta=1.16)."""
+    kw = dict(loss="hinge", **kernel(1.16))
+    lam, res = optimal_lambda(4.0, EPS, **kw)
+    fine = erm(4.0, EPS, np.geomspace(1e-3, 10, 801), **kw).e_gen
+    assert float(res.e_gen) <= fine.min() + 1e-7
+    assert 0.5 < float(lam) < 1.2

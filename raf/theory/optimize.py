@@ -15,13 +15,16 @@ _GOLD = (np.sqrt(5.0) - 1.0) / 2.0
 
 
 def optimal_lambda(alpha, eps, *, loss="square", mu1=1.0, mustar=0.0, lam_min=1e-5, lam_max=1e3,
-                   n_grid=33, n_golden=40, progress=False):
+                   n_grid=65, n_golden=40, progress=False):
     """Cross-validated ridge ``lambda_opt = argmin_{lambda >= 0} E_gen`` and the fixed point there.
 
     Square loss, kernel limit: the closed form :func:`lambda_opt_square`. Otherwise a
     log-spaced scan of ``[lam_min, lam_max]`` together with ``lambda = 0`` (vectorised
     over the grid of ``alpha, eps, mu1, mustar``), refined by golden-section search in
-    ``log lambda`` inside the bracket of the best scan point.
+    ``log lambda`` inside the bracket of the best scan point. The scan must be fine: for
+    the hinge loss ``E_gen(lambda)`` is flat in the max-margin regime and can have a
+    narrow dip (a factor of about 2 in ``lambda``) before the large-``lambda`` plateau;
+    the default 65 points over 8 decades resolve it.
 
     Returns
     -------
