@@ -295,7 +295,9 @@ def execute(chapter: Chapter, params: dict | None = None, *, force: bool = False
     out.mkdir(parents=True, exist_ok=True)
     for p in (meta_path, res_path):
         p.unlink(missing_ok=True)
-    partial = out / f"{chapter.name}.partial.ipynb"
+    # Per-process temporary names: two builds in one checkout must not write the same files.
+    partial = out / f"{chapter.name}.{os.getpid()}.partial.ipynb"
+    res_tmp = out / f"{chapter.name}.{os.getpid()}.results.json"
     key = cache_key(chapter, params)  # before running: a chapter must not change its own key
     sync(chapter)
     _kernel_env()
@@ -305,7 +307,7 @@ def execute(chapter: Chapter, params: dict | None = None, *, force: bool = False
         papermill.execute_notebook(
             read_notebook(chapter),
             str(partial),
-            parameters={**params, "results_path": str(res_path)},
+            parameters={**params, "results_path": str(res_tmp)},
             kernel_name="python3",
             cwd=str(chapter.md.parent),
             progress_bar=False,
@@ -321,6 +323,7 @@ def execute(chapter: Chapter, params: dict | None = None, *, force: bool = False
         reports.mkdir(parents=True, exist_ok=True)
         if partial.exists():
             shutil.move(str(partial), reports / f"{chapter.name}.ipynb")
+        res_tmp.unlink(missing_ok=True)
         (reports / f"{chapter.name}.txt").write_text(
             f"chapter {chapter.name} failed ({mode}, parameters {params})\n\n"
             + "".join(traceback.format_exception(exc)))
@@ -328,6 +331,8 @@ def execute(chapter: Chapter, params: dict | None = None, *, force: bool = False
         raise
     seconds = time.perf_counter() - t0
     os.replace(partial, nb_path)
+    if res_tmp.exists():
+        os.replace(res_tmp, res_path)
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     meta_path.write_text(json.dumps(
         {"chapter": chapter.name, "key": key, "seconds": round(seconds, 2), "executed_at": stamp,
