@@ -318,6 +318,9 @@ class CIFAR10RAFErrors:
     alpha, eps, n, n_test, loss, dtype, repeats, seed : the settings.
     seconds : float
         Wall-clock time of the whole sweep.
+    cpu_seconds : float
+        CPU time of the repeats, summed over the processes that ran them (with one BLAS
+        thread per process, ``cpu_seconds / n_jobs`` is the wall time on an idle machine).
     """
 
     e_gen: np.ndarray
@@ -340,6 +343,7 @@ class CIFAR10RAFErrors:
     rule_classes: tuple = ("cat", "dog")
     fact_class: str = "automobile"
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
     def mean(self, name):
         """Mean over repeats of ``e_gen`` / ``e_mem`` / ``e_train_rule``: (K, L)."""
@@ -364,9 +368,48 @@ class CIFAR10RAFErrors:
         return rows
 
 
+def _one_repeat(r, *, alpha, eps, seed, specs, lams, loss, rule_classes, fact_class, n_test,
+                data, dtype, rcond, svm_tol, threads):
+    """Errors of every kernel on the draw ``(seed, r)``: dict of (K, L) arrays."""
+    from contextlib import nullcontext
+
+    from raf.experiments import krr_errors, svm_errors
+
+    if threads:
+        from threadpoolctl import threadpool_limits
+
+        ctx = threadpool_limits(threads)
+    else:
+        ctx = nullcontext()
+    cpu0 = time.process_time()
+    K, L = len(specs), lams.size
+    out = {k: np.full((K, L), np.nan) for k in ("e_gen", "e_mem", "e_train_rule")}
+    out["converged"] = np.ones((K, L), bool)
+    with ctx:
+        ds = cifar10_raf(alpha, eps, seed=(int(seed), int(r)), rule_classes=rule_classes,
+                         fact_class=fact_class, n_test=n_test, data=data, dtype=dtype)
+        gram_dtype = dtype if loss == "square" else np.float64  # the SVM solves in float64
+        for k, (_spec, Ktr, Kte) in enumerate(kernel_matrices(ds.X_train, ds.X_test, specs,
+                                                              dtype=gram_dtype)):
+            if loss == "square":
+                res = krr_errors(Ktr, ds.y_train, Kte, ds.y_test, lams, fact_mask=ds.is_fact,
+                                 dtype=dtype, rcond=rcond)
+            else:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    res = svm_errors(Ktr, ds.y_train, Kte, ds.y_test, lams,
+                                     fact_mask=ds.is_fact, tol=svm_tol)
+                out["converged"][k] = res["converged"]
+            for name in ("e_gen", "e_mem", "e_train_rule"):
+                out[name][k] = res[name]
+    out["n"], out["n_test"] = ds.n, ds.y_test.size
+    out["cpu"] = time.process_time() - cpu0
+    return out
+
+
 def cifar10_raf_errors(alpha, eps, *, kernels, lams, loss="square", repeats=20, seed=0,
                        rule_classes=("cat", "dog"), fact_class="automobile", n_test=None,
-                       data=None, dtype=np.float32, svm_tol=1e-6, progress=False):
+                       data=None, dtype=np.float64, svm_tol=1e-6, n_jobs=1, progress=False):
     """Memorisation and generalisation errors on CIFAR10-RAF over repeats, kernels and ridges.
 
     For each repeat ``r`` a fresh draw ``cifar10_raf(alpha, eps, seed=(seed, r), ...)``
@@ -374,7 +417,7 @@ def cifar10_raf_errors(alpha, eps, *, kernels, lams, loss="square", repeats=20, 
     2000 available), one dot-product matrix, then for each kernel one call of
     :func:`raf.experiments.krr_errors` (square loss: one eigendecomposition for all
     ``lams``) or :func:`raf.experiments.svm_errors` (hinge loss, intercept-free,
-    warm-started along ``lams``).
+    warm-started along ``lams``). The results do not depend on ``n_jobs``.
 
     Parameters
     ----------
@@ -388,24 +431,27 @@ def cifar10_raf_errors(alpha, eps, *, kernels, lams, loss="square", repeats=20, 
     repeats : int
         Independent draws (the paper used 20).
     seed : int
-    dtype : {np.float32, np.float64}
-        Precision of the Gram matrices and of the eigendecomposition (square loss).
-        ``float32`` is about twice as fast; ``benchmarks/cifar_speed.py`` and
-        ``tests/test_cifar.py`` show that it leaves the errors unchanged on the
-        default grid (``lams >= 1e-4``). The SVM always runs in float64.
+    dtype : {np.float64, np.float32}
+        Precision of the Gram matrices and of ``krr_errors`` (square loss). The
+        errors are the same in both (``tests/test_cifar.py``,
+        ``benchmarks/cifar_speed.py``); float32 halves the memory. The SVM always runs
+        in float64.
     svm_tol : float
         KKT tolerance of the SVM solver.
+    n_jobs : int
+        Repeats run in this many worker processes (joblib), each with one BLAS thread.
+        On a 2-core machine ``n_jobs=2`` beats one process with two BLAS threads, and
+        it does not collapse when the machine is shared.
     progress : bool
-        tqdm progress bar over (repeat, kernel).
+        tqdm progress bar over the repeats.
 
     Returns
     -------
     CIFAR10RAFErrors
     """
-    from raf.experiments import krr_errors, svm_errors
-
     check_choice("loss", loss, ("square", "hinge"))
     repeats = check_int("repeats", repeats)
+    n_jobs = check_int("n_jobs", n_jobs)
     specs = [_parse_kernel(s) for s in kernels]
     if not specs:
         raise ValueError("The 'kernels' parameter must name at least one kernel.")
@@ -420,36 +466,35 @@ def cifar10_raf_errors(alpha, eps, *, kernels, lams, loss="square", repeats=20, 
     rcond = 0.0 if lams.min() > 0 else None
     data = _resolve_data(data)
     t0 = time.perf_counter()
-    R, K, L = repeats, len(specs), lams.size
-    out = {k: np.full((R, K, L), np.nan) for k in ("e_gen", "e_mem", "e_train_rule")}
-    conv = np.ones((R, K, L), bool)
+    kw = dict(alpha=alpha, eps=eps, seed=seed, specs=specs, lams=lams, loss=loss,
+              rule_classes=tuple(rule_classes), fact_class=fact_class, n_test=n_test,
+              data=data, dtype=dtype, rcond=rcond, svm_tol=svm_tol,
+              threads=1 if n_jobs > 1 else None)
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=R * K, desc=f"CIFAR10-RAF {loss}", unit="fit")
-    n = n_t = 0
-    for r in range(R):
-        ds = cifar10_raf(alpha, eps, seed=(int(seed), r), rule_classes=rule_classes,
-                         fact_class=fact_class, n_test=n_test, data=data, dtype=dtype)
-        n, n_t = ds.n, ds.y_test.size
-        for k, (_spec, Ktr, Kte) in enumerate(kernel_matrices(ds.X_train, ds.X_test, specs,
-                                                              dtype=dtype)):
-            if loss == "square":
-                res = krr_errors(Ktr, ds.y_train, Kte, ds.y_test, lams, fact_mask=ds.is_fact,
-                                 dtype=dtype, rcond=rcond)
-            else:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    res = svm_errors(Ktr, ds.y_train, Kte, ds.y_test, lams,
-                                     fact_mask=ds.is_fact, tol=svm_tol)
-                conv[r, k] = res["converged"]
-            for name in out:
-                out[name][r, k] = res[name]
+        bar = tqdm(total=repeats, desc=f"CIFAR10-RAF {loss}", unit="repeat")
+    if n_jobs == 1:
+        parts = []
+        for r in range(repeats):
+            parts.append(_one_repeat(r, **kw))
+            if bar is not None:
+                bar.update()
+    else:
+        from joblib import Parallel, delayed
+
+        parts = []
+        for part in Parallel(n_jobs=n_jobs, return_as="generator")(
+                delayed(_one_repeat)(r, **kw) for r in range(repeats)):
+            parts.append(part)
             if bar is not None:
                 bar.update()
     if bar is not None:
         bar.close()
+    out = {k: np.stack([p[k] for p in parts]) for k in ("e_gen", "e_mem", "e_train_rule",
+                                                         "converged")}
+    conv = out["converged"]
     if not conv.all():
         warnings.warn(f"cifar10_raf_errors: the SVM did not converge at {int((~conv).sum())} of "
                       f"{conv.size} points (reported anyway, see 'converged').",
@@ -458,9 +503,10 @@ def cifar10_raf_errors(alpha, eps, *, kernels, lams, loss="square", repeats=20, 
     mu1, mustar, theta = kernel_coefficients(gam)
     return CIFAR10RAFErrors(out["e_gen"], out["e_mem"], out["e_train_rule"], conv, lams,
                             specs, np.atleast_1d(mu1), np.atleast_1d(mustar),
-                            np.atleast_1d(theta), float(alpha), float(eps), n, n_t, loss,
-                            np.dtype(dtype).name, R, int(seed), tuple(rule_classes), fact_class,
-                            time.perf_counter() - t0)
+                            np.atleast_1d(theta), float(alpha), float(eps), parts[0]["n"],
+                            parts[0]["n_test"], loss, np.dtype(dtype).name, repeats, int(seed),
+                            tuple(rule_classes), fact_class, time.perf_counter() - t0,
+                            float(sum(p["cpu"] for p in parts)))
 
 
 def summarize(res):
@@ -483,7 +529,7 @@ def summarize(res):
                 kernels=per, best_kernel=best,
                 best_e_gen=per[best]["e_gen_at_lam_opt"],
                 max_e_mem_at_lam_min=max(p["e_mem_at_lam_min"] for p in per),
-                seconds=float(res.seconds))
+                seconds=float(res.seconds), cpu_seconds=float(res.cpu_seconds))
 
 
 # ----------------------------------------------------------------------------------
@@ -492,10 +538,10 @@ def summarize(res):
 
 
 def explore(fig, *, alpha, eps, gamma, rule_pos, rule_neg, fact_class, data, seed=0,
-            lams=None, n_test=500):
+            lams=None, n_test=None):
     """Draw one CIFAR10-RAF trade-off curve next to the Gaussian theory (for the explorer).
 
-    One repeat, RBF kernel of bandwidth ``gamma``, square loss, float32: cheap for
+    One repeat, RBF kernel of bandwidth ``gamma``, square loss: cheap for
     ``alpha <= 0.5`` (``n <= 1536``). Returns the plotted numbers.
     """
     from raf.plotting import LABELS, simulation_points, theory_line
@@ -523,7 +569,9 @@ def explore(fig, *, alpha, eps, gamma, rule_pos, rule_neg, fact_class, data, see
     ax.set_xlim(0, 0.55)
     ax.set_ylim(-0.02, 0.55)
     ax.legend(loc="upper right", fontsize=8)
-    return dict(lams=lams.tolist(), e_gen=eg.tolist(), e_mem=em.tolist(),
+    return dict(alpha=float(alpha), eps=float(eps), gamma=float(gamma),
+                rule_classes=(rule_pos, rule_neg), fact_class=fact_class,
+                lams=np.asarray(lams).tolist(), e_gen=eg.tolist(), e_mem=em.tolist(),
                 theory_e_gen=th.e_gen.tolist(), theory_e_mem=th.e_mem.tolist(),
                 theta=float(theta), n=int(res.n))
 

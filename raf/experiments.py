@@ -110,8 +110,10 @@ def _check_gram_inputs(K_train, y_train, K_test, y_test, lams, fact_mask, dtype)
 
 def _errors_from_predictions(f_train, f_test, y_train, y_test, fact_mask):
     """Error rates from predictions of shape (n, L) and (n_test, L)."""
-    wrong_train = np.sign(f_train) != y_train[:, None]
-    wrong_test = np.sign(f_test) != y_test[:, None]
+    wrong_train = (np.sign(f_train) != y_train[:, None]).astype(float)
+    wrong_test = (np.sign(f_test) != y_test[:, None]).astype(float)
+    wrong_train[np.isnan(f_train)] = np.nan  # failed points stay NaN
+    wrong_test[np.isnan(f_test)] = np.nan
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # empty set of facts -> nan
         e_mem = wrong_train[fact_mask].mean(axis=0) if fact_mask.any() else np.full(
@@ -290,9 +292,9 @@ class SVMDualResult:
     gap : float
         Relative duality gap ``(P - D) / max(P, 1e-300)`` of the primal hinge problem.
     nit : int
-        Iterations used (active-set iterations, plus L-BFGS-B's when it was needed).
+        Iterations used, all stages together.
     method : str
-        ``"active-set"`` or ``"lbfgsb+active-set"``.
+        The stages that were run, e.g. ``"active-set+path"``.
     message : str
     """
 
@@ -325,20 +327,29 @@ def _solve_free(Q, a, free, up, C):
     QF = Q[np.ix_(free, free)]
     try:
         cl = cho_factor(QF, lower=True, check_finite=False)
+        a[free] = cho_solve(cl, rhs, check_finite=False)
     except LinAlgError:
-        return False
-    a[free] = cho_solve(cl, rhs, check_finite=False)
+        if not _LSTSQ_FALLBACK:
+            return False
+        # singular block (more free variables than the rank of Q, e.g. the linear
+        # kernel with n > d): the minimum-norm solution of the free system
+        a[free] = np.linalg.lstsq(QF, rhs, rcond=None)[0]
     return bool(np.all(np.isfinite(a)))
 
 
-def _active_set(Q, C, a, tol, max_iter, sets_from_a):
+_PDAS_SCALE = 1e-8
+_LSTSQ_FALLBACK = False
+
+
+def _active_set(Q, C, a, tol, max_iter, sets_from_a, scale=None):
     """Primal-dual active-set (semismooth Newton) iterations for the box QP.
 
     Returns ``(a, nit, ok)``; ``ok`` is False when the iteration broke down
     (singular free block or non-finite values) -- the caller then falls back.
     """
     n = Q.shape[0]
-    scale = 1.0 / max(float(np.mean(np.diag(Q))), np.finfo(float).tiny)
+    if scale is None:
+        scale = _PDAS_SCALE / max(float(np.mean(np.diag(Q))), np.finfo(float).tiny)
     prev = None
     nit = 0
     for nit in range(1, max_iter + 1):
@@ -365,27 +376,109 @@ def _active_set(Q, C, a, tol, max_iter, sets_from_a):
     return a, nit, True
 
 
-def _liblinear_start(features, y, C, tol):
-    """Approximate intercept-free SVM by liblinear's dual coordinate descent.
+def _interior_point(Q, C, *, features=None, y=None, tol=1e-8, max_iter=60):
+    """Mehrotra predictor-corrector interior-point method for the box QP.
 
-    ``features`` is any ``Phi`` with ``Phi Phi^T = K``. Returns a guess of the dual
-    variables built from the margins (at C inside the margin, 0 outside, C/2 on it),
-    to be polished by the exact active-set iterations.
+    ``min x^T Q x / 2 - sum(x)`` subject to ``0 <= x <= C`` (``C`` may be inf). Each
+    iteration solves ``(Q + D) dx = r`` with a positive diagonal ``D``, so it is
+    robust when ``Q`` is singular (the linear kernel with ``n > d``) or badly
+    conditioned, where the active-set iterations may stall. With ``features``
+    ``Phi`` (``Q = diag(y) Phi Phi^T diag(y)``, rank ``r < n``) the system is solved by
+    the Woodbury identity in ``O(n r^2)``; otherwise by Cholesky in ``O(n^3)``.
+    Typically 15-40 iterations. Returns ``(x, nit, ok)``.
     """
-    from sklearn.svm import LinearSVC
+    from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # ConvergenceWarning: polished afterwards
-        clf = LinearSVC(loss="hinge", penalty="l2", dual=True, fit_intercept=False,
-                        C=C, tol=tol, max_iter=200000, random_state=0)
-        clf.fit(features, y)
-    margin = y * (features @ clf.coef_.ravel())
-    band = 1e-3
-    return np.where(margin < 1 - band, C, np.where(margin > 1 + band, 0.0, 0.5 * C)), int(
-        np.max(clf.n_iter_))
+    n = Q.shape[0]
+    finite_ub = np.isfinite(C)
+    YPhi = None
+    if features is not None and y is not None and features.shape[1] < n:
+        YPhi = np.asarray(y, dtype=float)[:, None] * np.asarray(features, dtype=float)
+    x = np.full(n, 0.5 * C if finite_ub else 1.0)
+    z = np.ones(n)
+    w = np.ones(n) if finite_ub else np.zeros(n)
+
+    def solve(Dg, rhs):
+        if YPhi is not None:  # (D + B B^T)^{-1} by Woodbury, B = YPhi
+            M = np.eye(YPhi.shape[1]) + YPhi.T @ (YPhi / Dg[:, None])
+            cl = cho_factor(M, lower=True, check_finite=False)
+
+            def wood(r):
+                Dinv_r = r / Dg
+                return Dinv_r - (YPhi @ cho_solve(cl, YPhi.T @ Dinv_r,
+                                                  check_finite=False)) / Dg
+
+            sol = wood(rhs)
+            for _ in range(3):  # iterative refinement: Woodbury loses digits when
+                # D spans many orders of magnitude near convergence
+                res = rhs - (Dg * sol + YPhi @ (YPhi.T @ sol))
+                if np.linalg.norm(res) <= 1e-10 * np.linalg.norm(rhs):
+                    return sol
+                sol = sol + wood(res)
+            res = rhs - (Dg * sol + YPhi @ (YPhi.T @ sol))
+            if np.linalg.norm(res) <= 1e-8 * np.linalg.norm(rhs):
+                return sol
+            # still inaccurate: dense solve below
+        M = Q + np.diag(Dg)
+        cl = cho_factor(M, lower=True, check_finite=False)
+        return cho_solve(cl, rhs, check_finite=False)
+
+    def step_len(v, dv):
+        neg = dv < 0
+        return min(1.0, float(np.min(-v[neg] / dv[neg]))) if neg.any() else 1.0
+
+    for it in range(1, max_iter + 1):
+        s = C - x if finite_ub else np.ones(n)
+        Qx = Q @ x
+        rd = Qx - 1.0 - z + w
+        mu = (x @ z + (s @ w if finite_ub else 0.0)) / (2 * n if finite_ub else n)
+        if _kkt_residual(x, Qx - 1.0, C) <= tol:
+            return x, it, True
+        if not np.all(np.isfinite(x)) or np.max(x) > 1e15:
+            return x, it, False
+        Dg = z / x + (w / s if finite_ub else 0.0)
+        try:
+            # predictor (affine scaling)
+            rhs = -rd - z + (w if finite_ub else 0.0)
+            dx = solve(Dg, rhs)
+            dz = -z - z / x * dx
+            dw = (-w + w / s * dx) if finite_ub else np.zeros(n)
+            ap = step_len(x, dx)
+            if finite_ub:
+                ap = min(ap, step_len(s, -dx))
+            ad = min(step_len(z, dz), step_len(w, dw) if finite_ub else 1.0)
+            x_a, z_a = x + ap * dx, z + ad * dz
+            mu_aff = x_a @ z_a
+            if finite_ub:
+                mu_aff += (s - ap * dx) @ (w + ad * dw)
+            mu_aff /= (2 * n if finite_ub else n)
+            sigma = (mu_aff / mu) ** 3 if mu > 0 else 0.0
+            # corrector
+            rz = sigma * mu - x * z - dx * dz
+            rhs = -rd + rz / x
+            if finite_ub:
+                rw = sigma * mu - s * w + dx * dw
+                rhs = rhs - rw / s
+            dx = solve(Dg, rhs)
+            dz = (rz - z * dx) / x
+            dw = ((rw + w * dx) / s) if finite_ub else np.zeros(n)
+        except LinAlgError:
+            return x, it, False
+        ap = step_len(x, dx)
+        if finite_ub:
+            ap = min(ap, step_len(s, -dx))
+        ad = min(step_len(z, dz), step_len(w, dw) if finite_ub else 1.0)
+        eta = 0.995
+        x = x + eta * ap * dx
+        z = z + eta * ad * dz
+        if finite_ub:
+            w = w + eta * ad * dw
+            x = np.minimum(x, C * (1 - 1e-15))
+    return x, max_iter, False
 
 
-def _continuation(Q, C, a, C_from, tol, max_iter, ratio=2.0, max_steps=120):
+def _continuation(Q, C, a, C_from, tol, max_iter, ratio=2.0, max_steps=120,
+                  budget=150):
     """Follow the solution path from ``(C_from, a)`` up to ``C`` in geometric steps.
 
     Each step is a warm-started active-set solve, which needs only a few iterations
@@ -398,6 +491,8 @@ def _continuation(Q, C, a, C_from, tol, max_iter, ratio=2.0, max_steps=120):
     Cc = C_from
     r = ratio
     for _ in range(max_steps):
+        if nit_total > budget:
+            break
         at_up = a >= Cc * (1 - 1e-12)
         if np.isinf(C) and not np.any(at_up):
             x, nit, ok = _active_set(Q, np.inf, a, tol, max_iter, True)
@@ -432,16 +527,15 @@ def solve_svm_dual(Q, C, *, a0=None, C0=None, features=None, y=None, tol=1e-7,
     1. a primal-dual active-set (semismooth Newton) method: guess which ``a_i`` sit
        at 0, at ``C`` or in between, solve the linear system on the free ones exactly
        (Cholesky), update the guess from the KKT conditions. From a warm start ``a0``
-       (the solution at a nearby ``C0``) it usually needs 1-5 linear solves and is
+       (the solution at a nearby ``C0``) it usually needs 1-10 linear solves and is
        exact to round-off;
-    2. path following: the same iterations along a geometric grid of ``C`` (ratio 2)
-       from ``C0`` (or, without a warm start, from the ``C`` below which every
-       ``a_i = C`` is optimal) up to ``C``;
-    3. if ``features`` (any ``Phi`` with ``Phi Phi^T = K``) and labels ``y`` are given:
-       liblinear's dual coordinate descent with shrinking
-       (``sklearn.svm.LinearSVC(loss="hinge", fit_intercept=False)``, compiled code),
-       whose active set is then polished by step 1;
-    4. L-BFGS-B on the box (SciPy), polished the same way.
+    2. path following: the same iterations along a geometric grid of ``C`` from
+       ``C0`` (or, without a warm start, from the ``C`` below which every ``a_i = C``
+       is optimal) up to ``C``, with adaptive steps and an iteration budget;
+    3. a Mehrotra predictor-corrector interior-point method, robust when ``Q`` is
+       singular (linear kernel or random features with ``n`` above the rank), where
+       active-set guesses can make the free block singular; with ``features`` its
+       linear systems cost ``O(n r^2)`` (Woodbury); its output is polished by step 1.
 
     Convergence is certified by the natural KKT residual
     ``max |a - clip(a - grad, 0, C)|``, in units of the margin ``y f``; the relative
@@ -456,7 +550,8 @@ def solve_svm_dual(Q, C, *, a0=None, C0=None, features=None, y=None, tol=1e-7,
     C0 : float, optional
         The ``C`` of the warm start (enables path following from it).
     features, y : arrays (n, r) and (n,), optional
-        Feature map of the kernel and labels, enabling the liblinear stage.
+        Any ``Phi`` with ``Phi Phi^T = K`` and the labels: cheaper interior-point steps
+        when ``r < n``.
     tol : float
         KKT tolerance.
     max_iter : int
@@ -494,7 +589,10 @@ def solve_svm_dual(Q, C, *, a0=None, C0=None, features=None, y=None, tol=1e-7,
     done = False
     # 1. warm-started active set
     if a0 is not None:
-        x0 = np.clip(np.asarray(a0, dtype=float), 0.0, C)
+        x0 = np.asarray(a0, dtype=float)
+        if C0 is not None:  # variables at the old upper bound move to the new one
+            x0 = np.where(x0 >= C0 * (1 - 1e-12), C, x0)
+        x0 = np.clip(x0, 0.0, C)
         x, nit, _ = _active_set(Q, C, x0, tol, min(max_iter, 10), True)
         nit_total += nit
         done = consider(x, "active-set")
@@ -510,33 +608,17 @@ def solve_svm_dual(Q, C, *, a0=None, C0=None, features=None, y=None, tol=1e-7,
         x, nit, _ = _continuation(Q, C, start, C_from, tol, max_iter)
         nit_total += nit
         done = consider(x, "path")
-    # 3. liblinear's dual coordinate descent, polished
-    if not done and features is not None and y is not None and np.isfinite(C):
-        guess, it = _liblinear_start(np.asarray(features, dtype=float),
-                                     np.asarray(y, dtype=float), C, 1e-4)
-        x, nit, _ = _active_set(Q, C, guess, tol, max_iter, True)
-        nit_total += it + nit
-        done = consider(x, "liblinear")
-    # 4. L-BFGS-B on the box, polished
+    # 3. interior point (robust to singular Q), then active-set polish
     if not done:
-        from scipy.optimize import minimize
-
-        def fun(x):
-            Qx = Q @ x
-            return 0.5 * x @ Qx - x.sum(), Qx - 1.0
-
-        start = np.clip(np.nan_to_num(best[1], nan=0.0, posinf=0.0), 0.0, min(C, 1e300))
-        ub = None if np.isinf(C) else C
-        res = minimize(fun, start, jac=True, method="L-BFGS-B",
-                       bounds=[(0.0, ub)] * n,
-                       options={"maxiter": 20000, "maxfun": 40000, "ftol": 1e-15,
-                                "gtol": tol * 1e-2, "maxcor": 20})
-        nit_total += int(res.nit)
-        a_lb = np.clip(res.x, 0.0, C)
-        consider(a_lb, "lbfgsb")
-        x, nit, _ = _active_set(Q, C, a_lb.copy(), tol, max_iter, True)
+        x, nit, _ = _interior_point(Q, C, features=features, y=y, tol=tol)
         nit_total += nit
-        consider(x, "lbfgsb-polish")
+        done = consider(np.clip(x, 0.0, C), "interior-point")
+        if not done and np.all(np.isfinite(x)):
+            band = 1e-7 * (C if np.isfinite(C) else max(1.0, float(np.max(x))))
+            guess = np.where(x < band, 0.0, np.where(x > C - band, C, x))
+            xp, nit, _ = _active_set(Q, C, guess, tol, max_iter, True)
+            nit_total += nit
+            done = consider(xp, "polish")
     kkt, a = best
     g = Q @ a - 1.0
     # relative duality gap of the primal hinge problem (lam = 1/C)
@@ -580,9 +662,13 @@ def svm_errors(K_train, y_train, K_test, y_test, lams, *, fact_mask, intercept=F
       ``tests/test_experiments.py``). Requires ``lam > 0``.
 
     ``features`` (optional, intercept-free only): any ``Phi`` (n, r) with
-    ``Phi Phi^T = K_train`` (e.g. ``X / sqrt(d)`` for the linear model), used by the
-    liblinear stage of :func:`solve_svm_dual`; when needed and not given it is built
-    from one eigendecomposition of ``K_train``.
+    ``Phi Phi^T = K_train`` (e.g. ``X / sqrt(d)`` for the linear model), which makes
+    the interior-point stage of :func:`solve_svm_dual` cheaper when ``r < n``.
+
+    ``lam = 0`` on data that are not separable by the kernel (e.g. the linear model
+    above its separability threshold ``alpha_c(eps)``, THEORY §5): the hard-margin SVM
+    does not exist; the errors there are NaN, ``converged`` False, and a warning
+    says so -- use a small ``lam > 0`` for the ``lam -> 0+`` limit.
 
     Parameters and returns as :func:`krr_errors`; the dict also holds ``converged``
     (bool, per ``lam``) and, without intercept, ``kkt`` (KKT residual per ``lam``).
@@ -641,12 +727,15 @@ def svm_errors(K_train, y_train, K_test, y_test, lams, *, fact_mask, intercept=F
             if res.success:
                 a, C_prev = res.a, C
             coef = res.a * y_train
+            if np.isinf(C) and not res.success:
+                coef = np.full(n, np.nan)  # no hard-margin solution: NaN errors
             f_train[:, j] = K_train @ coef
             f_test[:, j] = K_test @ coef
         if failed:
             warnings.warn(
                 f"svm_errors: the intercept-free SVM did not converge at lam={failed} "
-                "(errors reported anyway; 'converged' is False there).",
+                "('converged' is False there; errors are the best iterate's, or NaN "
+                "at lam=0 where the data are not separable and no hard margin exists).",
                 RuntimeWarning, stacklevel=2)
     out = {"lam": lams.copy()}
     out.update(_errors_from_predictions(f_train, f_test, y_train, y_test, fact_mask))

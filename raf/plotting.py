@@ -40,7 +40,9 @@ def use_book_style():
 def theory_line(ax, x, y, *, label=None, **kw):
     """Draw a theory curve (a line, never markers)."""
     kw.setdefault("lw", 1.8)
-    return ax.plot(np.asarray(x), np.asarray(y), "-", label=label, **kw)[0]
+    if not any(k in kw for k in ("ls", "linestyle", "dashes")):
+        kw["ls"] = "-"
+    return ax.plot(np.asarray(x), np.asarray(y), label=label, **kw)[0]
 
 
 def simulation_points(ax, x, y, *, yerr=None, xerr=None, label=None, **kw):

@@ -213,6 +213,15 @@ def test_float32_matches_float64_on_synthetic(fake):
     assert np.abs(r64.e_mem - r32.e_mem).max() <= 1 / 92 + 1e-12
 
 
+def test_parallel_repeats_give_the_same_numbers(fake):
+    kw = dict(kernels=[("rbf", 0.8)], lams=np.geomspace(1e-3, 1e1, 4), repeats=3, seed=5,
+              data=fake, n_test=50)
+    r1 = cifar10_raf_errors(0.05, 0.2, n_jobs=1, **kw)
+    r2 = cifar10_raf_errors(0.05, 0.2, n_jobs=2, **kw)
+    for name in ("e_gen", "e_mem", "e_train_rule"):
+        np.testing.assert_array_equal(getattr(r1, name), getattr(r2, name))
+
+
 def test_hinge_sweep_on_synthetic(fake):
     lams = np.geomspace(1e-3, 1e1, 5)
     res = cifar10_raf_errors(0.05, 0.2, kernels=[("rbf", 0.8)], lams=lams, loss="hinge",
@@ -263,3 +272,41 @@ def test_real_float32_equals_float64(real):
     # over repeats (about 0.01 for E_gen, 0.03 for E_mem)
     assert np.abs(r64.e_gen - r32.e_gen).max() <= 0.005
     assert np.abs(r64.e_mem - r32.e_mem).max() <= 2 / 154 + 1e-12
+
+
+# ----------------------------------------------------------------------------------
+# the explorer
+# ----------------------------------------------------------------------------------
+
+
+def test_explorer_on_synthetic_data(fake):
+    pytest.importorskip("ipywidgets")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from raf.cifar import cifar10_raf_explorer
+    from raf.theory import erm
+    from raf.widgets.base import Explorer
+
+    ex = cifar10_raf_explorer(fake)
+    assert isinstance(ex, Explorer)
+    assert set(ex.controls) == {"alpha", "eps", "gamma", "rule_pos", "rule_neg", "fact_class"}
+    ex.controls["alpha"].value = 0.1
+    ex.controls["gamma"].value = 1.0
+    ex.controls["rule_pos"].value = "ship"
+    st = ex.state
+    assert st["n"] == round(0.1 * D_CIFAR)
+    # the points are cifar10_raf_errors at the slider values (one draw, seed 0)
+    res = cifar10_raf_errors(0.1, st["eps"], kernels=[("rbf", 1.0)], lams=st["lams"], repeats=1,
+                             seed=0, rule_classes=("ship", "dog"), fact_class="automobile",
+                             data=fake)
+    np.testing.assert_array_equal(st["e_gen"], res.e_gen[0, 0])
+    np.testing.assert_array_equal(st["e_mem"], res.e_mem[0, 0])
+    # the line is raf.theory.erm at the kernel's (mu1, mustar)
+    mu1, mustar, theta = kernel_coefficients(1.0)
+    th = erm(0.1, st["eps"], np.asarray(st["lams"]), loss="square", mu1=mu1, mustar=mustar)
+    np.testing.assert_allclose(st["theory_e_gen"], th.e_gen)
+    np.testing.assert_allclose(st["theory_e_mem"], th.e_mem)
+    assert st["theta"] == pytest.approx(theta)
+    ex.controls["fact_class"].value = "ship"  # same as a rule class: a message, no crash
+    assert "error" in ex.state

@@ -43,8 +43,9 @@ def square_fixed_point(alpha, eps, lam, mu1, *, r, rho, tau):
     W = np.where(A > 0, W_quad, W_lin)
     a = _a(eps)
     D = lam + rho * W + mu1sq * alpha
-    m = mu1sq * alpha * a / D
-    q = mu1sq**2 * alpha * (alpha * a * a + 1.0 - 2.0 * a * m) / (D * D - mu1sq**2 * alpha)
+    with np.errstate(divide="ignore", invalid="ignore"):  # alpha = 1 exactly at lambda = 0: q = inf
+        m = mu1sq * alpha * a / D
+        q = mu1sq**2 * alpha * (alpha * a * a + 1.0 - 2.0 * a * m) / (D * D - mu1sq**2 * alpha)
     return m, q, W
 
 

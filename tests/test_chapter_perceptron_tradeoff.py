@@ -1,0 +1,67 @@
+"""Key numbers of the chapter book/perceptron_tradeoff.md (executed quick, through tests/booktools.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from booktools import run_chapter
+
+from raf.theory import alpha_c, erm, square_large_lambda
+
+
+@pytest.fixture(scope="module")
+def results():
+    return run_chapter("perceptron_tradeoff").results
+
+
+def test_alpha_c_values(results):
+    # Cover/Gardner capacity at eps = 1 (exact: 2); the quadrature of raf.theory is ~1e-12 accurate
+    assert results["alpha_c_1"] == pytest.approx(2.0, abs=1e-8)
+    assert results["alpha_c_0.2"] == pytest.approx(float(alpha_c(0.2)), rel=1e-12)
+    # the figure's regime: alpha = 2 lies between the square (1) and hinge (alpha_c) thresholds
+    assert 1.0 < results["alpha"] < results["alpha_c_0.2"]
+    ac = np.array(results["alpha_c_curve"]["alpha_c"])
+    assert np.all(np.diff(ac) < 0)          # alpha_c decreases with eps and diverges as eps -> 0
+
+
+def test_end_points_match_theory(results):
+    a, e = results["alpha"], results["eps"]
+    mu1, mustar = np.array(results["mu1"]), np.array(results["mustar"])
+    for loss in ("square", "hinge"):
+        g, m = square_large_lambda(a, e, mu1, mustar)
+        np.testing.assert_allclose(results["laminf"][loss]["e_gen"], g, atol=1e-12)
+        np.testing.assert_allclose(results["laminf"][loss]["e_mem"], m, atol=1e-12)
+        r0 = erm(a, e, 0.0, loss=loss, mu1=mu1, mustar=mustar)
+        np.testing.assert_allclose(results["lam0"][loss]["e_mem"], r0.e_mem, atol=1e-10)
+        # kernels interpolate at lambda -> 0
+        assert results["lam0"][loss]["e_mem"][1:] == [0.0, 0.0]
+    # the square-loss perceptron does not interpolate at alpha = 2, the hinge one does
+    assert results["lam0"]["square"]["e_mem"][0] > 0.1
+    assert results["lam0"]["hinge"]["e_mem"][0] == 0.0
+    # below theta*, the square loss's best E_gen is the same for all three learners (THEORY §5)
+    best = results["best_e_gen"]["square"]
+    assert max(best) - min(best) < 2e-3     # grid resolution of n_lam log-spaced ridges
+
+
+def test_linear_square_ridgeless_memorisation_simulation(results):
+    th = results["e_mem_lam0_linear_square_theory"]
+    assert th == pytest.approx(float(erm(2.0, 0.2, 0.0, loss="square").e_mem), abs=1e-12)
+    sim, std = results["e_mem_lam0_linear_square_sim"], results["e_mem_lam0_linear_square_sim_std"]
+    # finite size (d = 80 in quick mode, 16 facts per data set): within three seed spreads
+    assert abs(sim - th) < 3 * max(std, 1 / 16)
+
+
+def test_simulations_agree_with_theory(results):
+    # every simulated point (both errors) within 4 seed-to-seed standard deviations of the theory;
+    # quick mode has d = 80 and 3 seeds, so the spread itself is only known to ~50%
+    assert results["max_deviation_in_spread"] < 4.0, results["deviations"]
+
+
+def test_random_features_memorise_only_when_wide(results):
+    kap = results["rf_kappas"]
+    sq = results["rf_e_mem_smallest_lam"]["erf-square"]   # lambda = 1e-3
+    for k, m in zip(kap, sq):
+        if k < results["alpha"]:
+            assert m > 0.05
+        elif k > 1.5 * results["alpha"]:
+            assert m < 0.01
