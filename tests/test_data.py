@@ -77,7 +77,8 @@ def test_n_samples_rounding():
     [
         (dict(d=10, alpha=1.0, eps=1.5), r"'eps' parameter must be a float in the range \[0, 1\]"),
         (dict(d=10, alpha=1.0, eps=-0.1), r"'eps'.*Got -0.1"),
-        (dict(d=10, alpha=0.0, eps=0.1), r"'alpha' parameter must be a float in the range \(0, inf\)"),
+        (dict(d=10, alpha=0.0, eps=0.1),
+         r"'alpha' parameter must be a float in the range \(0, inf\)"),
         (dict(d=10, alpha=-2.0, eps=0.1), r"'alpha'"),
         (dict(d=0, alpha=1.0, eps=0.1), r"'d' parameter must be an int in the range \[1, inf\)"),
         (dict(d=10.5, alpha=1.0, eps=0.1), r"'d' parameter must be an int"),

@@ -1,7 +1,5 @@
 """Tests of raf.experiments: Gram-matrix learners and simulation drivers (THEORY §7)."""
 
-import warnings
-
 import numpy as np
 import pytest
 
@@ -16,6 +14,15 @@ from raf.experiments import (
     solve_svm_dual,
     svm_errors,
 )
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_blas_thread():
+    # small dense problems: one BLAS thread is as fast and immune to oversubscription
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, user_api="blas"):
+        yield
 
 
 def _problem(d=60, alpha=2.0, eps=0.3, seed=0, kernel=K.RBF, param=0.5, n_test=500):
@@ -201,7 +208,8 @@ def test_gram_learners_bad_input():
         krr_errors(Ktr, y, Kte, yt[:-1], [0.1], fact_mask=m)
     with pytest.raises(ValueError, match="'fact_mask' parameter must be a boolean"):
         krr_errors(Ktr, y, Kte, yt, [0.1], fact_mask=m.astype(int))
-    with pytest.raises(ValueError, match=r"'lams' parameter must be a float in the range \[0, inf\)"):
+    with pytest.raises(ValueError,
+                       match=r"'lams' parameter must be a float in the range \[0, inf\)"):
         svm_errors(Ktr, y, Kte, yt, [0.1, -1.0], fact_mask=m)
     with pytest.raises(ValueError, match="'dtype'"):
         krr_errors(Ktr, y, Kte, yt, [0.1], fact_mask=m, dtype=int)
