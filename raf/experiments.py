@@ -27,6 +27,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import scipy.linalg
 
 from raf._validation import check_choice, check_int, check_range
 
@@ -147,7 +148,8 @@ def krr_errors(K_train, y_train, K_test, y_test, lams, *, fact_mask, dtype=np.fl
 
     ``lam = 0`` is the ridgeless limit ``lam -> 0+``, i.e. the minimum-norm
     interpolator ``alpha = K^+ y`` (pseudo-inverse): eigenvalues ``s <= rcond * max(s)``
-    are treated as exact zeros and dropped, the rest inverted. For ``lam > 0`` the
+    are treated as exact zeros and dropped, the rest inverted (the cut-off applies at
+    ``lam = 0`` only). For ``lam > 0`` the
     (round-off) negative eigenvalues of a positive semi-definite kernel are clipped
     to 0.
 
@@ -188,16 +190,17 @@ def krr_errors(K_train, y_train, K_test, y_test, lams, *, fact_mask, dtype=np.fl
         rcond = n * np.finfo(K_train.dtype).eps
     rcond = float(check_range("rcond", rcond, 0.0))
 
-    s, U = np.linalg.eigh(K_train)
+    # divide-and-conquer driver: about twice as fast as numpy's eigh at n ~ 3000, and it
+    # keeps float32 in single precision
+    s, U = scipy.linalg.eigh(K_train, driver="evd", check_finite=False)
     smax = max(float(np.max(np.abs(s))), np.finfo(float).tiny)
-    keep = s > rcond * smax  # numerically non-zero eigenvalues
-    s_pos = np.where(keep, s, 0.0)
+    keep = s > rcond * smax  # numerically non-zero eigenvalues (used at lam = 0 only)
+    s_pos = np.maximum(s, 0.0)  # round-off negatives of a PSD kernel
     Uy = U.T @ y_train  # (n,)
 
     lam = lams.astype(K_train.dtype)[None, :]
-    denom = s_pos[:, None] + lam  # (n, L)
     with np.errstate(divide="ignore", invalid="ignore"):
-        inv = np.where(keep[:, None] | (lam > 0), 1.0 / denom, 0.0)
+        inv = np.where(lam > 0, 1.0 / (s_pos[:, None] + lam), np.where(keep[:, None], 1.0 / s_pos[:, None], 0.0))
     inv = np.where(np.isfinite(inv), inv, 0.0)
     coef = Uy[:, None] * inv  # coefficients of alpha in the eigenbasis, (n, L)
 
