@@ -917,6 +917,14 @@ def simulate_kernel(d, alpha, eps, lams, *, kernel, param=None, loss="square",
     return _collect(per_seed, lams, seeds, meta)
 
 
+def _fit_features(Phi, Phi_t, data, y_test, lams, loss):
+    """Ridge (square) or intercept-free SVM (hinge) on explicit features, all ``lams``."""
+    if loss == "square":
+        return ridge_errors(Phi, data.y, Phi_t, y_test, lams, fact_mask=data.is_fact)
+    return svm_errors(Phi @ Phi.T, data.y, Phi_t @ Phi.T, y_test, lams,
+                      fact_mask=data.is_fact, features=Phi)
+
+
 def simulate_linear(d, alpha, eps, lams, *, loss="square", seeds=(0, 1, 2, 3, 4),
                     n_test=4000, exact_fraction=False, progress=False):
     """Finite-size linear model ``f(x) = w . x / sqrt(d)`` on Gaussian RAF data (THEORY §2).
@@ -939,14 +947,7 @@ def simulate_linear(d, alpha, eps, lams, *, loss="square", seeds=(0, 1, 2, 3, 4)
         s_train, s_test, _ = _seed_streams(seed)
         data = sample(d, alpha, eps, seed=s_train, exact_fraction=exact_fraction)
         X_test, y_test = sample_test(data.teacher, n_test, seed=s_test)
-        Phi = data.X / np.sqrt(d)
-        Phi_t = X_test / np.sqrt(d)
-        if loss == "square":
-            r = ridge_errors(Phi, data.y, Phi_t, y_test, lams, fact_mask=data.is_fact)
-        else:
-            r = svm_errors(Phi @ Phi.T, data.y, Phi_t @ Phi.T, y_test, lams,
-                           fact_mask=data.is_fact, features=Phi)
-        per_seed.append(r)
+        per_seed.append(_fit_features(data.X / np.sqrt(d), X_test / np.sqrt(d), data, y_test, lams, loss))
     meta = {"d": d, "n": n, "alpha": alpha, "eps": eps, "loss": loss,
             "kernel": "linear", "mu1": 1.0, "mustar": 0.0}
     return _collect(per_seed, lams, seeds, meta)
@@ -1004,12 +1005,7 @@ def simulate_random_features(d, alpha, eps, lams, *, kappa, activation="erf",
         F = np.random.default_rng(s_feat).standard_normal((p, d))
         Phi = (sigma(data.X @ F.T / np.sqrt(d)) - mu0) / np.sqrt(p)
         Phi_t = (sigma(X_test @ F.T / np.sqrt(d)) - mu0) / np.sqrt(p)
-        if loss == "square":
-            r = ridge_errors(Phi, data.y, Phi_t, y_test, lams, fact_mask=data.is_fact)
-        else:
-            r = svm_errors(Phi @ Phi.T, data.y, Phi_t @ Phi.T, y_test, lams,
-                           fact_mask=data.is_fact, features=Phi)
-        per_seed.append(r)
+        per_seed.append(_fit_features(Phi, Phi_t, data, y_test, lams, loss))
     meta = {"d": d, "n": n, "alpha": alpha, "eps": eps, "loss": loss,
             "kernel": f"random features ({act_name})", "activation": act_name,
             "kappa": kappa, "p": p, "mu0": float(mu0), "mu1": float(mu1),

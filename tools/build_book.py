@@ -470,6 +470,27 @@ def _stage_notebook(src: Path, dest: Path) -> None:
     nbformat.write(nb, dest)
 
 
+def _stage_mathjax(dest: Path) -> None:
+    """Copy MathJax 3 (from the pinned ``django-static-mathjax`` wheel) into the site.
+
+    The files go to ``_extra/`` (Sphinx ``html_extra_path``, copied to the site root
+    untouched; Jupyter Book would add every script under ``_static`` to every page) and
+    ``_config.yml`` points ``mathjax_path`` at them, so that formulas render without a
+    network (the headless-browser test runs offline).
+    Only the TeX-to-CommonHTML component and what it loads on demand are copied.
+    """
+    import mathjax  # the package of django-static-mathjax; nothing but static files
+
+    src = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(src / "tex-chtml.js", dest / "tex-chtml.js")
+    for sub in ("output", "input", "ui", "a11y", "adaptors"):
+        if (src / sub).is_dir():
+            shutil.copytree(src / sub, dest / sub, dirs_exist_ok=True)
+    if (src.parent / "LICENSE").is_file():
+        shutil.copy2(src.parent / "LICENSE", dest / "LICENSE")
+
+
 def stage(mode: str) -> Path:
     """Lay out the Jupyter Book sources of ``mode`` in ``_build/stage/<mode>`` (see module doc)."""
     dest = STAGE / mode
@@ -479,6 +500,7 @@ def stage(mode: str) -> Path:
     shutil.copy2(ROOT / "_config.yml", dest / "_config.yml")
     if (ROOT / "_static").is_dir():
         shutil.copytree(ROOT / "_static", dest / "_static")
+    _stage_mathjax(dest / "_extra" / "mathjax")
     chapters = toc_chapters()
     notebooks = {c.md.resolve() for c in chapters if c.is_notebook}
 
