@@ -138,6 +138,16 @@ def _errors_from_predictions(f_train, f_test, y_train, y_test, fact_mask):
 # ----------------------------------------------------------------------------------
 
 
+def _result(lams, f_train, f_test, y_train, y_test, fact_mask, return_predictions):
+    """The dict returned by :func:`krr_errors` and :func:`ridge_errors`."""
+    out = {"lam": lams.copy()}
+    out.update(_errors_from_predictions(f_train, f_test, y_train, y_test, fact_mask))
+    if return_predictions:
+        out["f_train"] = f_train
+        out["f_test"] = f_test
+    return out
+
+
 def krr_errors(K_train, y_train, K_test, y_test, lams, *, fact_mask, dtype=np.float64,
                rcond=None, return_predictions=False):
     """Errors of kernel ridge regression for every regularisation in ``lams``.
@@ -206,12 +216,7 @@ def krr_errors(K_train, y_train, K_test, y_test, lams, *, fact_mask, dtype=np.fl
 
     f_train = U @ (s_pos[:, None] * coef)
     f_test = (K_test @ U) @ coef
-    out = {"lam": lams.copy()}
-    out.update(_errors_from_predictions(f_train, f_test, y_train, y_test, fact_mask))
-    if return_predictions:
-        out["f_train"] = f_train
-        out["f_test"] = f_test
-    return out
+    return _result(lams, f_train, f_test, y_train, y_test, fact_mask, return_predictions)
 
 
 def ridge_errors(features_train, y_train, features_test, y_test, lams, *, fact_mask,
@@ -270,12 +275,7 @@ def ridge_errors(features_train, y_train, features_test, y_test, lams, *, fact_m
         W = Phi.T @ (U @ (Uy[:, None] * inv))
     f_train = Phi @ W
     f_test = Phi_t @ W
-    out = {"lam": lams.copy()}
-    out.update(_errors_from_predictions(f_train, f_test, y_train, y_test, fact_mask))
-    if return_predictions:
-        out["f_train"] = f_train
-        out["f_test"] = f_test
-    return out
+    return _result(lams, f_train, f_test, y_train, y_test, fact_mask, return_predictions)
 
 
 # ----------------------------------------------------------------------------------
