@@ -134,7 +134,7 @@ def _continuation(loss, P, lam, idx, *, tol, max_iter, progress, n_steps=40):
     # final step to lambda = 0 where the target is ridgeless
     z = np.flatnonzero(tgt == 0)
     if z.size:
-        zr, zp = z[~plain[z]], z[plain[z]]
+        zp = z[plain[z]]  # plain-system targets: W = lambda V -> V
         xz = x.copy()
         if zp.size:
             xz[zp, 2] = x[zp, 2] / stop[zp]

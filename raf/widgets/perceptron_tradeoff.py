@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 
 from ..plotting import theory_line, tradeoff_axes
 from ..tradeoff import activation_mu, tradeoff_curve
