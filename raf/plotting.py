@@ -10,7 +10,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["use_book_style", "theory_line", "simulation_points", "tradeoff_axes", "LABELS"]
+__all__ = ["use_book_style", "theory_line", "simulation_points", "tradeoff_axes", "rate_axes", "LABELS"]
 
 LABELS = {
     "e_gen": r"generalisation error $E_{\rm gen}$",
@@ -59,4 +59,14 @@ def tradeoff_axes(ax=None):
         _, ax = plt.subplots()
     ax.set_xlabel(LABELS["e_gen"])
     ax.set_ylabel(LABELS["e_mem"])
+    return ax
+
+
+def rate_axes(ax):
+    """Log–log axes of ``E_gen`` against ``alpha`` (paper Fig. 6, 7, 9), with the legend."""
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(LABELS["alpha"])
+    ax.set_ylabel(LABELS["e_gen"])
+    ax.legend(fontsize=9, loc="lower left")
     return ax

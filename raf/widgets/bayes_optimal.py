@@ -66,7 +66,7 @@ def bayes_optimal_explorer(*, alpha=2.0, eps=0.2):
     """
     import ipywidgets as w
 
-    from raf.plotting import LABELS, theory_line
+    from raf.plotting import theory_line, rate_axes
 
     from .base import Explorer
 
@@ -94,12 +94,8 @@ def bayes_optimal_explorer(*, alpha=2.0, eps=0.2):
         ax.annotate(rf"$E^{{\rm BO}}={s['e_bo_at']:.4f}$" "\n" rf"ridge $={s['e_lin_at']:.4f}$",
                     (alpha, s["e_bo_at"]), textcoords="offset points", xytext=(-10, -32),
                     ha="right", fontsize=9)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
+        rate_axes(ax)
         ax.set_ylim(max(1e-4, 0.5 * float(np.min(s["e_bo"]))), 0.6)
-        ax.set_xlabel(LABELS["alpha"])
-        ax.set_ylabel(LABELS["e_gen"])
-        ax.legend(fontsize=9, loc="lower left")
         fig.tight_layout()
         return s
 

@@ -75,7 +75,7 @@ def large_alpha_rates_explorer(*, eps=0.2, theta=0.7, lam=0.1, loss="square", op
     """
     import ipywidgets as w
 
-    from raf.plotting import LABELS, theory_line
+    from raf.plotting import theory_line, rate_axes
 
     from .base import Explorer
 
@@ -109,11 +109,7 @@ def large_alpha_rates_explorer(*, eps=0.2, theta=0.7, lam=0.1, loss="square", op
         ax.plot(a, s["krr_asymptote"], ":", color="0.4", lw=1.2,
                 label=r"$\tan\theta^\star/(\pi\sqrt{\alpha})$")
         theory_line(ax, a, s["e_bo"], color="k", lw=1.2, label=r"Bayes-optimal ($\propto 1/\alpha$)")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel(LABELS["alpha"])
-        ax.set_ylabel(LABELS["e_gen"])
-        ax.legend(fontsize=9, loc="lower left")
+        rate_axes(ax)
         fig.tight_layout()
         return s
 
