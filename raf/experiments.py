@@ -229,13 +229,13 @@ def ridge_errors(features_train, y_train, features_test, y_test, lams, *, fact_m
     :func:`krr_errors` with ``K = Phi Phi^T`` but cheaper: one eigendecomposition of
     the smaller of ``Phi^T Phi`` (p x p) and ``Phi Phi^T`` (n x n), reused for all
     ``lams``. ``lam = 0`` is the ``lam -> 0+`` limit, the minimum-norm least-squares
-    solution ``w = Phi^+ y`` (eigenvalues below ``rcond * max`` dropped).
+    solution ``w = Phi^+ y`` (eigenvalues below ``rcond * max`` dropped). The other
+    parameters and the return value are those of :func:`krr_errors`.
 
     Parameters
     ----------
     features_train : array (n, p)
     features_test : array (n_test, p)
-    other parameters and returns as :func:`krr_errors`.
     """
     dtype = _check_dtype(dtype)
     Phi = np.asarray(features_train, dtype=dtype)
@@ -672,7 +672,7 @@ def svm_errors(K_train, y_train, K_test, y_test, lams, *, fact_mask, intercept=F
       comparison: on RAF data the labels are balanced and symmetric, so ``b`` is
       small and for ``lam <~ 1`` the two agree far within the seed-to-seed spread
       (``tests/test_experiments.py``: RBF, d = 150, alpha = 2, eps = 0.3, 4 seeds,
-      lam in {0.03, 0.3, 1}: mean |difference| of E_gen <= 0.001 against a spread of
+      lam in {0.03, 0.3, 1}: mean absolute difference of E_gen <= 0.001 against a spread of
       ~0.02). At large ``lam`` (``C -> 0``) the intercept-free ``f`` shrinks like ``C``
       and the intercept is no longer negligible (at lam = 3 the E_gen differ by up to
       ~0.05). Requires ``lam > 0``.
@@ -973,8 +973,11 @@ def simulate_random_features(d, alpha, eps, lams, *, kappa, activation="erf",
         Width ratio ``p / d``.
     activation : str or callable
         ``"erf"``, ``"relu"``, ``"sign"``, ``"tanh"``, ``"linear"`` or a vectorised callable.
-    other parameters and returns as :func:`simulate_kernel` (plus ``kappa``, ``p``,
-    ``mu0``).
+
+    Notes
+    -----
+    The other parameters and the return value are those of :func:`simulate_kernel`
+    (plus ``kappa``, ``p``, ``mu0``).
     """
     from raf import kernels as _k
     from raf.data import sample, sample_test

@@ -527,6 +527,9 @@ def stage(mode: str) -> Path:
         raise RuntimeError(f"The root page {toc.get('root')}.md of _toc.yml does not exist.")
     (dest / "_toc.yml").write_text(yaml.safe_dump(_prune_toc(toc, keep), sort_keys=False))
     (dest / "book" / "status_generated.md").write_text(status_markdown(mode))
+    import repro_map  # tools/repro_map.py: the reproduction map, from the chapters' recorded results
+
+    (dest / "book" / "reproduction_generated.md").write_text(repro_map.markdown(EXECUTED / mode, mode=mode))
     return dest
 
 
