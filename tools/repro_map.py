@@ -45,6 +45,14 @@ class MissingResult(LookupError):
     """A chapter did not record a result that a row of the map needs."""
 
 
+def _rel(path: Path) -> str:
+    """``path`` relative to the repository (the page must not show the build machine's paths)."""
+    try:
+        return Path(path).resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
 class Results:
     """The recorded results of every chapter in one folder, with errors that name what is missing."""
 
@@ -56,8 +64,8 @@ class Results:
         if name not in self._cache:
             path = self.folder / f"{name}.results.json"
             if not path.is_file():
-                raise MissingResult(f"chapter {name!r} has no recorded results ({path} does not exist; "
-                                    f"execute the chapter first)")
+                raise MissingResult(f"chapter {name!r} has no recorded results ({_rel(path)} does not "
+                                    f"exist; execute the chapter first)")
             self._cache[name] = json.loads(path.read_text(encoding="utf-8"))
         return self._cache[name]
 
@@ -68,7 +76,7 @@ class Results:
             if not isinstance(value, dict) or key not in value:
                 path = ".".join(str(k) for k in keys[: i + 1])
                 raise MissingResult(f"chapter {chapter!r} recorded no result {path!r} "
-                                    f"(in {self.folder / (chapter + '.results.json')})")
+                                    f"(in {_rel(self.folder / (chapter + '.results.json'))})")
             value = value[key]
         return value
 
@@ -105,7 +113,11 @@ def _num(x, digits=3) -> str:
         return "n/a"
     if isinstance(x, float) and math.isinf(x):
         return "∞"
-    return f"{x:.{digits}g}"
+    if float(x).is_integer() and abs(x) < 1e6:
+        text = str(int(x))
+    else:
+        text = f"{x:.{digits}g}"
+    return text.replace("-", "−")  # a typographic minus, as in the paper
 
 
 def _set(values, digits=3) -> str:
