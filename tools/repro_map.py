@@ -190,7 +190,7 @@ def _fig3_table(r):
     params = f"α ∈ {_set(r.get(KA, 'alphas'))}, ε = {_num(r.get(KA, 'eps'))}"
     diff, n_same, n = _fig3_compare(r)
     return params, (f"against the printed values: largest difference {_num(diff, 2)} (printed to four "
-                    f"decimals, so rounding alone allows 5e-05); {n_same} of {n} entries round to the "
+                    f"decimals, so rounding alone allows 5e−05); {n_same} of {n} entries round to the "
                     f"printed value")
 
 
