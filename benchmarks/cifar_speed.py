@@ -51,7 +51,8 @@ def main(argv=None):
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
 
-    from raf.cifar import bandwidth_for_angle, cifar10_raf, kernel_matrices
+    from raf.cifar import cifar10_raf
+    from raf.image_kernels import bandwidth_for_angle, kernel_matrices
     from raf.datasets import load_cifar10
     from raf.learners import krr_errors, svm_errors
     from raf.theory import theta_star

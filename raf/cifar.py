@@ -11,27 +11,13 @@
   eigendecomposition per repeat and kernel); a :class:`raf.result.Result` over (kernel, ridge).
 * :func:`bandwidth_summary` sets the errors of each bandwidth beside the Gaussian theory at
   the same ``(mu1, mustar)`` (paper Fig. 5, 15); :func:`bandwidth_table` formats it.
-* :func:`bandwidth_for_angle`, :func:`kernel_coefficients`: the kernels in the
-  language of the Gaussian theory (``mu1, mustar``, angle ``theta``).
+* :func:`linear_part_errors` (a kernel against its linear part with the implicit ridge) and
+  :func:`distance_summary` (distances between images against ``2 d``), for the exercises.
 
 The chapter's explorer is :mod:`raf.widgets.cifar10_raf`.
 
-Kernels on images. Let ``X`` be the z-scored training matrix (``n x d``,
-``d = 3072``) and ``D`` the **mean** squared distance between two distinct training
-points; we use the scale ``s = D / 2``. Because the features are z-scored on the
-training set, ``D = 2 d n / (n - 1)`` exactly, so ``s`` is ``d`` up to ``n/(n-1)`` and
-``gamma`` has the meaning it has in the Gaussian theory. (The median squared distance is
-about ``0.91 D`` on CIFAR10-RAF: a data-dependent rescaling of every ``gamma``.)
-With ``t_ij = x_i . x_j / s``:
-
-* RBF (``("rbf", gamma)``): ``K_ij = exp(-2 gamma |x_i - x_j|^2 / D)
-  = exp(-gamma (t_ii + t_jj - 2 t_ij))``. On isotropic Gaussian inputs (``t_ii = 1``) this
-  is exactly the family ``k(t) = exp(-2 gamma (1 - t))`` of THEORY §7 / :data:`raf.kernels.RBF`,
-  so ``gamma`` maps to the angle ``theta(gamma)`` of the theory (larger ``gamma``:
-  narrower kernel, larger angle).
-* Matched quadratic (``("quad", gamma)``): ``K_ij = e^{-2 gamma} + mu1^2 t_ij + mustar^2
-  t_ij^2`` with the ``(mu1, mustar)`` of ``RBF(gamma)`` (paper Eq. (221), Fig. 14):
-  identical to the RBF as far as the Gaussian theory can tell, not on images.
+The kernels on images (RBF relative to the mean distance, the matched quadratic) are
+:mod:`raf.image_kernels`.
 """
 
 from __future__ import annotations
@@ -42,27 +28,24 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import Integer, Interval, check_choice, validated
+from ._validation import Integer, Interval, check_choice, check_int, validated
+from .image_kernels import _dot_products, _kernel_specs, _rbf, kernel_coefficients, kernel_matrices
 from .learners import _krr, _svm, learner_loss, ridges
 from .result import Result, warn_unconverged
 
 __all__ = [
     "CIFAR10RAF",
     "D_CIFAR",
-    "KERNEL_FAMILIES",
-    "bandwidth_for_angle",
     "bandwidth_summary",
     "bandwidth_table",
     "cifar10_raf",
+    "distance_summary",
+    "linear_part_errors",
     "cifar10_raf_errors",
-    "kernel_coefficients",
-    "kernel_matrices",
 ]
 
 #: Input dimension of CIFAR-10 images, 32 x 32 x 3.
 D_CIFAR = 3072
-#: Kernel families accepted by :func:`cifar10_raf_errors`.
-KERNEL_FAMILIES = ("rbf", "quad")
 #: The errors measured on each draw (THEORY §1).
 ERRORS = ("e_gen", "e_mem", "e_train_rule")
 
@@ -235,107 +218,6 @@ def cifar10_raf(alpha, eps, *, seed, rule_classes=("cat", "dog"), fact_class="au
     X, Xt, mean, std = _zscore(data, idx, t_idx, d)
     return CIFAR10RAF(X.astype(dtype, copy=False), y, fact, Xt.astype(dtype, copy=False), y_test,
                       idx, t_idx, mean, std, alpha, eps, n, n_fact, tuple(rule_classes), fact_class)
-
-
-# -- kernels --------------------------------------------------------------------------------------
-
-
-@validated(gamma=Interval(0.0, np.inf, low_open=True))
-def kernel_coefficients(gamma):
-    """``(mu1, mustar, theta)`` of the RBF ``k(t) = exp(-2 gamma (1 - t))`` (THEORY §3, §7).
-
-    ``mu1^2 = 2 gamma e^{-2 gamma}``, ``mustar^2 = 1 - e^{-2 gamma} - 2 gamma e^{-2 gamma}``,
-    ``theta = arctan(mustar / mu1)``; vectorised over ``gamma``. The matched quadratic kernel
-    ``("quad", gamma)`` has the same three numbers.
-    """
-    from .kernels import RBF
-
-    mu1, mustar = RBF.coefficients(gamma)
-    return mu1, mustar, RBF.angle(gamma)
-
-
-@validated(theta=Interval(0.0, np.pi / 2))
-def bandwidth_for_angle(theta):
-    """The RBF ``gamma`` whose kernel angle is ``theta`` (THEORY §3).
-
-    With ``theta = raf.theory.theta_star(eps)`` this is the bandwidth the square-loss theory
-    singles out: the only one at which KRR both interpolates the facts and reaches the best
-    generalisation error.
-    """
-    from .kernels import RBF, param_for_angle
-
-    g = param_for_angle.__wrapped__(RBF, theta)
-    return float(g) if np.ndim(g) == 0 else g
-
-
-def _parse_kernel(spec):
-    if isinstance(spec, str):
-        fam, _, g = spec.partition(":")
-        spec = (fam, float(g) if g else np.nan)
-    if not (isinstance(spec, (tuple, list)) and len(spec) == 2):
-        raise ValueError("Each kernel must be a pair (family, gamma) with family in "
-                         f"{KERNEL_FAMILIES}. Got {spec!r} instead.")
-    fam = check_choice("kernel family", spec[0], KERNEL_FAMILIES)
-    gamma = float(Interval(0.0, np.inf, low_open=True)("gamma", spec[1]))
-    return fam, gamma
-
-
-def _kernel_specs(name, value):
-    """Spec of ``kernels``: a non-empty sequence of ``(family, gamma)`` pairs."""
-    specs = [_parse_kernel(s) for s in value]
-    if not specs:
-        raise ValueError(f"The '{name}' parameter must name at least one kernel.")
-    return specs
-
-
-def _dot_products(X, Xt, dtype):
-    """``(T, Tt, tn, tnt)``: train and test dot products over the scale ``s`` (half the mean
-    squared distance between distinct training points) and the squared norms over ``s``."""
-    X = np.asarray(X, dtype=dtype)
-    Xt = np.asarray(Xt, dtype=dtype)
-    n = X.shape[0]
-    xbar = X.mean(axis=0, dtype=np.float64)
-    sq = np.einsum("ij,ij->i", X, X, dtype=np.float64)
-    s = n / (n - 1) * (sq.mean() - xbar @ xbar)  # half the mean squared distance, pairs i != j
-    T = X @ X.T
-    T *= T.dtype.type(1.0 / s)
-    Tt = Xt @ X.T
-    Tt *= T.dtype.type(1.0 / s)
-    tn = (sq / s).astype(T.dtype)
-    tnt = (np.einsum("ij,ij->i", Xt, Xt, dtype=np.float64) / s).astype(T.dtype)
-    return T, Tt, tn, tnt
-
-
-def _rbf(T, Tt, tn, tnt, g):
-    # -gamma |x_i - x_j|^2 / s, clipped at 0 against round-off
-    K = np.minimum(2.0 * T - tn[:, None] - tn[None, :], 0.0)
-    K *= T.dtype.type(g)
-    np.exp(K, out=K)
-    np.fill_diagonal(K, 1.0)
-    Kt = np.minimum(2.0 * Tt - tnt[:, None] - tn[None, :], 0.0)
-    Kt *= T.dtype.type(g)
-    np.exp(Kt, out=Kt)
-    return K, Kt
-
-
-def _matched_quadratic(T, Tt, g):
-    mu1, mustar, _ = kernel_coefficients.__wrapped__(g)
-    c0, a1, a2 = (T.dtype.type(v) for v in (np.exp(-2.0 * g), mu1**2, mustar**2))
-    return c0 + T * (a1 + a2 * T), c0 + Tt * (a1 + a2 * Tt)
-
-
-def kernel_matrices(X_train, X_test, kernels, *, dtype=np.float32):
-    """Yield ``(spec, K_train, K_test)`` for each kernel, sharing one dot-product matrix.
-
-    ``X_train`` (n, d) and ``X_test`` (n_test, d) are z-scored inputs. The scale is half the
-    mean squared distance between distinct training points (module docstring); the dot
-    products ``X X^T`` are computed once for all kernels, in ``dtype``.
-    """
-    T, Tt, tn, tnt = _dot_products(X_train, X_test, dtype)
-    for spec in kernels:
-        fam, g = _parse_kernel(spec)
-        K, Kt = _rbf(T, Tt, tn, tnt, g) if fam == "rbf" else _matched_quadratic(T, Tt, g)
-        yield (fam, g), K, Kt
 
 
 # -- the sweep over repeats, kernels and ridges ---------------------------------------------------
@@ -555,3 +437,58 @@ def bandwidth_table(summary, bandwidths):
              f"{s.e_gen_best[i]:.3f} ± {s.e_gen_best_sem[i]:.3f}", f"{s.e_mem_best[i]:.3f}"]
             for i, b in enumerate(bandwidths)]
     return header, rows
+
+
+def linear_part_errors(alpha, eps, gamma, lams, *, repeats=3, seed=0, n_test=None, data=None,
+                       rule_classes=("cat", "dog"), fact_class="automobile"):
+    """KRR with the RBF kernel beside its linear part with the implicit ridge (THEORY §5).
+
+    On Gaussian data a kernel predicts new inputs like its linear part ``mu1^2 x . x' / s`` with
+    the ridge ``lambda + mustar^2``, while its nonlinear part acts on the training inputs like
+    ``mustar^2 I`` and stores the facts. On each draw this fits, at every ``lambda`` of ``lams``,
+    the RBF kernel of bandwidth ``gamma`` and linear ridge regression on ``K = X X^T / s`` at the
+    ridge ``(lambda + mustar^2) / mu1^2`` (the same predictor on new inputs, without the
+    ``mustar^2 I`` on the training inputs).
+
+    Returns
+    -------
+    Result
+        As :func:`cifar10_raf_errors`, over (model, ridge) with ``kernel`` ``"rbf"`` and
+        ``"linear"`` (the RBF's linear part; its ``mu1, mustar, theta`` are the RBF's).
+    """
+    alpha, eps, gamma = float(alpha), float(eps), float(gamma)
+    lams = ridges("lams", lams)
+    data = resolve_data(data)
+    mu1, mustar, _ = kernel_coefficients.__wrapped__(gamma)
+    rcond = 0.0 if lams.min() > 0 else None
+    parts = []
+    for r in range(check_int("repeats", repeats)):
+        ds = cifar10_raf.__wrapped__(alpha, eps, seed=(int(seed), r), rule_classes=rule_classes,
+                                     fact_class=fact_class, n_test=n_test, data=data)
+        T, Tt, tn, tnt = _dot_products(ds.X_train, ds.X_test, np.float64)
+        K, Kt = _rbf(T, Tt, tn, tnt, gamma)
+        parts.append({"results": [
+            _krr(K, ds.y_train, Kt, ds.y_test, lams, ds.is_fact, rcond),
+            _krr(T, ds.y_train, Tt, ds.y_test, (lams + mustar**2) / mu1**2, ds.is_fact, rcond)],
+            "n": ds.n, "n_test": ds.y_test.size})
+    return _sweep_result(parts, [("rbf", gamma), ("linear", gamma)], lams, {
+        "alpha": alpha, "eps": eps, "loss": "square", "seed": int(seed), "dtype": "float64",
+        "rule_classes": "/".join(rule_classes), "fact_class": fact_class})
+
+
+def distance_summary(X):
+    """Squared distances between distinct rows of z-scored ``X`` (n, d), against ``2 d`` (THEORY §7).
+
+    Returns a dict: ``mean`` (the mean squared distance ``D``, exactly ``2 d n / (n - 1)`` after
+    z-scoring with the ``1/n`` convention), ``exact`` (that value), ``p05``, ``median``, ``p95``
+    (percentiles in units of ``2 d``) and ``median_over_mean``.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    n, d = X.shape
+    sq = np.einsum("ij,ij->i", X, X)
+    iu = np.triu_indices(n, k=1)
+    dist = (sq[:, None] + sq[None, :] - 2.0 * (X @ X.T))[iu]
+    p05, med, p95 = np.percentile(dist, [5, 50, 95]) / (2 * d)
+    mean = float(dist.mean())
+    return {"mean": mean, "exact": 2.0 * d * n / (n - 1), "p05": float(p05), "median": float(med),
+            "p95": float(p95), "median_over_mean": float(med * 2 * d / mean)}

@@ -1,4 +1,4 @@
-"""raf.cifar: composition of CIFAR10-RAF, kernels, the error sweeps (THEORY §7).
+"""raf.cifar and raf.image_kernels: CIFAR10-RAF draws, kernels on images, the sweeps (THEORY §7).
 
 The composition tests run on a small synthetic stand-in for CIFAR-10 built in memory
 (ten classes, each a fixed pattern plus noise). The tests at the end use the real data
@@ -13,14 +13,14 @@ import pytest
 
 from raf.cifar import (
     D_CIFAR,
-    bandwidth_for_angle,
     bandwidth_summary,
     bandwidth_table,
     cifar10_raf,
     cifar10_raf_errors,
-    kernel_coefficients,
-    kernel_matrices,
+    distance_summary,
+    linear_part_errors,
 )
+from raf.image_kernels import bandwidth_for_angle, kernel_coefficients, kernel_matrices
 from raf.datasets import CIFAR10, CIFAR10_CLASSES
 
 SHARED = os.environ.get("RAF_CIFAR10")
@@ -292,6 +292,36 @@ def test_real_float32_equals_float64(real):
     # (about 0.01 for E_gen, 0.03 for E_mem)
     assert np.abs(r64.e_gen - r32.e_gen).max() <= 6 / 1000 + 1e-12
     assert np.abs(r64.e_mem - r32.e_mem).max() <= 2 / 154 + 1e-12  # one repeat: mean = value
+
+
+def test_linear_part_errors_on_synthetic(fake):
+    lams = np.geomspace(1e-3, 1e1, 4)
+    res = linear_part_errors(0.05, 0.2, 0.8, lams, repeats=2, seed=1, data=fake, n_test=60)
+    assert res.shape == (2, 4) and res.kernel[:, 0].tolist() == ["rbf", "linear"]
+    # the rbf row is cifar10_raf_errors' on the same draws (float64)
+    ref = cifar10_raf_errors(0.05, 0.2, kernels=[("rbf", 0.8)], lams=lams, repeats=2, seed=1,
+                             data=fake, n_test=60)
+    np.testing.assert_array_equal(res.e_gen_repeats[0], ref.e_gen_repeats[0])
+    # the linear row is ridge regression on X X^T / s at the implicit ridge
+    from raf.learners import krr_errors
+
+    mu1, mustar, _ = kernel_coefficients(0.8)
+    ds = cifar10_raf(0.05, 0.2, seed=(1, 0), data=fake, n_test=60)
+    X, Xt = ds.X_train, ds.X_test
+    s = ((X[:, None] - X[None]) ** 2).sum(-1).sum() / (ds.n * (ds.n - 1)) / 2
+    lin = krr_errors(X @ X.T / s, ds.y_train, Xt @ X.T / s, ds.y_test, (lams + mustar**2) / mu1**2,
+                     fact_mask=ds.is_fact)
+    np.testing.assert_allclose(res.e_gen_repeats[1, :, 0], lin.e_gen, atol=1 / 60 + 1e-12)
+
+
+def test_distance_summary_is_exact_after_zscoring(fake):
+    ds = cifar10_raf(0.05, 0.2, seed=0, data=fake, n_test=20)
+    s = distance_summary(ds.X_train)
+    n = ds.n
+    assert s["mean"] == pytest.approx(2 * D_CIFAR * n / (n - 1)) == pytest.approx(s["exact"])
+    assert s["p05"] < s["median"] < s["p95"]
+    sq = ((ds.X_train[:, None] - ds.X_train[None]) ** 2).sum(-1)[np.triu_indices(n, 1)]
+    assert s["median"] == pytest.approx(np.median(sq) / (2 * D_CIFAR))
 
 
 def test_sweep_validates_its_parameters(fake):

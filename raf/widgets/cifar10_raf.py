@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..cifar import bandwidth_for_angle, cifar10_raf_errors, kernel_coefficients, resolve_data
+from ..cifar import cifar10_raf_errors, resolve_data
+from ..image_kernels import bandwidth_for_angle, kernel_coefficients
 
 __all__ = ["explore", "cifar10_raf_explorer"]
 
