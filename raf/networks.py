@@ -9,7 +9,8 @@ is fitted by full-batch empirical risk minimisation,
 
     minimise  sum_mu loss(y_mu, f(x_mu)) + lam/2 |a|^2 + lam_first/2 |W|^2 / d,
 
-with SciPy's L-BFGS-B and hand-written gradients (:func:`objective`). With the first layer frozen
+by full-batch gradient descent (the path of gradient flow, training time as a knob) or by SciPy's
+L-BFGS-B (to a minimiser), with hand-written gradients (:func:`objective`). With the first layer frozen
 at its random initialisation (``train_first=False``) only ``a`` moves and the problem is exactly
 the random-features ERM of THEORY §6 with ridge ``lam``: :func:`raf.theory.erm` with
 ``kappa = p/d`` and the activation's ``(mu1, mustar)`` is its ``d -> inf`` limit. The first
