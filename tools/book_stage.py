@@ -60,10 +60,11 @@ def scrub(obj, replacements):
     return obj
 
 
-def path_replacements(root: Path, home: Path, data_files=()):
-    """The ``(old, new)`` pairs that hide the build machine: data files by name, the checkout as
-    ``.``, the home folder as ``~``; longest first so a path inside another goes first."""
-    pairs = [(str(Path(f)), Path(f).name) for f in data_files if f]
+def path_replacements(root: Path, home: Path, named=None):
+    """The ``(old, new)`` pairs that hide the build machine: each path of ``named`` (path -> what
+    to show instead), the checkout as ``.``, the home folder as ``~``; longest first, so that a
+    path inside another is replaced first."""
+    pairs = [(str(Path(p)), label) for p, label in (named or {}).items() if p]
     pairs.append((str(root), "."))
     if str(home) not in ("", "/"):
         pairs.append((re.compile(re.escape(str(home)) + r"(?=/|\b)"), "~"))

@@ -53,7 +53,6 @@ import argparse
 import importlib.metadata
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -147,8 +146,14 @@ def status_markdown(mode: str, states: dict | None = None, root: Path = ROOT) ->
     return book_stage.status_markdown(mode, rows, machine, versions)
 
 
-def _data_files() -> list[str]:
-    return [os.environ["RAF_CIFAR10"]] if os.environ.get("RAF_CIFAR10") else []
+def _named_paths() -> dict:
+    """Paths given to the chapters by the environment, and how pages show them."""
+    named = {}
+    if os.environ.get("RAF_CIFAR10"):
+        named[os.environ["RAF_CIFAR10"]] = Path(os.environ["RAF_CIFAR10"]).name
+    if os.environ.get("RAF_CACHE"):
+        named[os.environ["RAF_CACHE"]] = "$RAF_CACHE"
+    return named
 
 
 def stage(mode: str, root: Path = ROOT) -> tuple[Path, dict]:
@@ -174,7 +179,7 @@ def stage(mode: str, root: Path = ROOT) -> tuple[Path, dict]:
         return skip
 
     shutil.copytree(root / "book", dest / "book", ignore=ignore)
-    replacements = book_stage.path_replacements(root, Path.home(), _data_files())
+    replacements = book_stage.path_replacements(root, Path.home(), _named_paths())
     states = {}
     for c in chapters:
         if c.is_notebook:
@@ -186,7 +191,24 @@ def stage(mode: str, root: Path = ROOT) -> tuple[Path, dict]:
         raise RuntimeError(f"The root page {toc.get('root')}.md of _toc.yml does not exist.")
     (dest / "_toc.yml").write_text(yaml.safe_dump(book_stage.prune_toc(toc, keep), sort_keys=False))
     (dest / "book" / "status_generated.md").write_text(status_markdown(mode, states, root))
+    _write_root_page(dest / "_extra" / "index.html", toc["root"], root)
     return dest, states
+
+
+def _write_root_page(path: Path, first_page: str, root: Path = ROOT) -> None:
+    """``<site>/index.html``: sends the reader to the first page. (Without it sphinx-external-toc
+    writes a bare redirect with no icon, and the browser asks for ``/favicon.ico``.)"""
+    import html
+
+    cfg = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
+    title = html.escape(str(cfg.get("title", "The book")))
+    favicon = ((cfg.get("sphinx") or {}).get("config") or {}).get("html_favicon")
+    icon = f'<link rel="icon" href="_static/{Path(favicon).name}">\n' if favicon else ""
+    target = f"{first_page}.html"
+    path.write_text(
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n<title>{title}</title>\n'
+        f'<meta http-equiv="refresh" content="0; url={target}">\n{icon}</head>\n'
+        f'<body><p><a href="{target}">{title}</a></p></body></html>\n', encoding="utf-8")
 
 
 def html_dir(mode: str, root: Path = ROOT) -> Path:
@@ -241,7 +263,7 @@ def _summary(pages) -> str:
     lines = ["", "=" * 78, f"{len(pages)} chapter(s) of the book are not shown with current results:"]
     for s in pages:
         lines.append(f"\n  {s.name}: {s.status}")
-        body = re.sub(r"\*\*|```text\n|\n```", "", s.detail)
+        body = s.detail.replace("**", "").replace("```text\n", "").replace("\n```", "")
         lines += [f"    {ln}" for ln in body.strip().splitlines() if ln.strip()]
     lines.append("=" * 78)
     return "\n".join(lines)
