@@ -108,7 +108,7 @@ def page_state(chapter: Chapter, mode: str) -> book_stage.PageState:
             return book_stage.PageState(name, "missing-data", detail=(
                 "**This chapter was not executed in this build: data it needs is not on the machine "
                 "that built the book.** Its text and code follow without their results.\n\n"
-                f"```text\n{failed.get('message', '')}\n```\n\nOnce the data is there, run {again}."))
+                f"```text\n{_wrap(failed.get('message', ''))}\n```\n\nOnce the data is there, run {again}."))
         return book_stage.PageState(name, "failed", detail=(
             f"**This chapter failed to execute in this build** (`{failed.get('message', '')}`). Its text "
             "and code follow without their results. The partially executed notebook and the traceback "
@@ -120,6 +120,17 @@ def page_state(chapter: Chapter, mode: str) -> book_stage.PageState:
             f"chapter or the `raf` package has changed since. Run {again} to bring them up to date."))
     return book_stage.PageState(name, "not-executed", detail=(
         f"**This chapter has not been executed yet**, so its results are missing. Run {again}."))
+
+
+def _wrap(text: str, width: int = 88) -> str:
+    """Long lines of a message folded, continuation lines indented under their first word."""
+    import textwrap
+
+    out = []
+    for line in text.splitlines():
+        indent = len(line) - len(line.lstrip(" -*"))
+        out += textwrap.wrap(line, width, subsequent_indent=" " * (indent + 2), break_on_hyphens=False) or [""]
+    return "\n".join(out)
 
 
 def _version(pkg: str) -> str:
