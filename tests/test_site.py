@@ -16,8 +16,9 @@ Builds the HTML from the quick-executed notebooks (``_build/executed/quick``, ma
 - a chapter rendered without results (its data missing, see ``tools/book_stage.py``) says so
   and how to provide the data.
 
-A full-page screenshot of each page goes to ``_build/screenshots/<page>.png`` and the load
-times to ``_build/screenshots/site_timings.json``. Skipped, with the reason, when chromium or
+A full-page screenshot of each page goes to ``_build/screenshots/<page>.png``; the load times
+and bytes received (the browser cache is kept from page to page, as a reader's would be) to
+``_build/screenshots/site_timings.json``. Skipped, with the reason, when chromium or
 chromedriver is missing, except under CI=true, where ``.ci/run`` installs them.
 """
 
@@ -184,12 +185,12 @@ return {title: document.title, images: imgs, text: main.innerText, mainText: (do
 
 
 def _requests(perf_log):
-    """(urls requested, failures) in Chrome's performance log since the page was opened.
+    """(urls requested, failures, bytes received) in Chrome's performance log since the page was opened.
 
     The log is emptied just before each navigation, so a failure whose request is not in it
     belongs to an earlier page or to the browser itself, not to this page.
     """
-    urls, failed, ids = [], [], {}
+    urls, failed, ids, received = [], [], {}, 0
     for entry in perf_log:
         msg = json.loads(entry["message"])["message"]
         params = msg.get("params", {})
@@ -202,7 +203,9 @@ def _requests(perf_log):
             failed.append(f"{params['response']['status']} {params['response']['url']}")
         elif msg["method"] == "Network.loadingFailed" and params["requestId"] in ids and not params.get("canceled"):
             failed.append(f"{params.get('errorText')} {ids[params['requestId']]}")
-    return urls, failed
+        elif msg["method"] == "Network.loadingFinished":
+            received += params.get("encodedDataLength", 0)
+    return urls, failed, received
 
 
 VISITS: dict[str, dict] = {}
@@ -233,7 +236,7 @@ def visit(site, server, browser):
         browser.execute_async_script(WAIT_MATHJAX_JS)  # labels the manager queued for typesetting
         page = browser.execute_script(PAGE_JS)
         time.sleep(0.3)  # late console messages
-        urls, failed = _requests(browser.get_log("performance"))
+        urls, failed, received = _requests(browser.get_log("performance"))
         console = browser.get_log("browser")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shot = browser.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
@@ -241,8 +244,9 @@ def visit(site, server, browser):
         (SCREENSHOTS / f"{name}.png").write_bytes(png)
         VISITS[name] = dict(page=page, widgets=widgets, mathjax=mathjax, urls=urls, failed=failed,
                             console=console, png=png, load_s=(page["load_ms"] or 0) / 1000,
-                            widgets_s=widgets_s, visit_s=time.perf_counter() - t0)
-        timings = {n: {k: v[k] for k in ("load_s", "widgets_s", "visit_s")} for n, v in VISITS.items()}
+                            widgets_s=widgets_s, visit_s=time.perf_counter() - t0, received_bytes=received)
+        timings = {n: {k: v[k] for k in ("load_s", "widgets_s", "visit_s", "received_bytes")}
+                   for n, v in VISITS.items()}
         (SCREENSHOTS / "site_timings.json").write_text(json.dumps(timings, indent=1))
         return VISITS[name]
     return _visit
