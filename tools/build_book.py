@@ -41,6 +41,12 @@ Exit status of ``all`` and ``html``: 1 when a chapter failed with an error; with
 (Sphinx warnings are errors) also 1 when any page is not a current execution or the site check
 finds a problem. Otherwise 0, with a summary at the end of what is missing and how to provide it.
 
+The parts, one job each: ``book_chapters.py`` (the pages, cache keys, folders),
+``book_execute.py`` (sync, papermill, cache, failures, progress), ``book_stage.py`` (what Sphinx
+reads), ``vendor.py`` (third-party files the site serves), ``sphinx_site.py`` (the Sphinx
+extension), ``site_check.py`` (checks of the built site), ``atomic_io.py`` (files that builds
+running at once share); this file renders and holds the command line.
+
 Usage::
 
     python tools/build_book.py all [--quick] [--strict]          # execute what changed, then HTML
