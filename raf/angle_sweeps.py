@@ -149,8 +149,8 @@ def angle_sweep(alpha, eps, theta, *, loss="square", n_grid=129, n_golden=30):
     mu1, mustar = _unit(theta)
     a = alpha[:, None]
     r0 = erm(a, eps, 0.0, loss=loss, mu1=mu1, mustar=mustar)
-    lam, ropt = optimal_lambda(a, eps, loss=loss, mu1=mu1, mustar=mustar, n_grid=n_grid,
-                               n_golden=n_golden)
+    ropt = optimal_lambda(a, eps, loss=loss, mu1=mu1, mustar=mustar, n_grid=n_grid, n_golden=n_golden)
+    lam = ropt.lam
     shape = (alpha.size, theta.size)
     return AngleSweep(alpha=alpha, theta=theta, eps=eps, loss=loss,
                       e_gen_0=np.broadcast_to(r0.e_gen, shape).copy(),
@@ -251,7 +251,7 @@ def best_angle(alpha, eps, *, loss="hinge", regime="ridgeless", lo=0.0, hi=1.5, 
         mu1, mustar = _unit(th)
         if regime == "ridgeless":
             return erm(a, eps, 0.0, loss=loss, mu1=mu1, mustar=mustar).e_gen
-        return optimal_lambda(a, eps, loss=loss, mu1=mu1, mustar=mustar, **_OPT)[1].e_gen
+        return optimal_lambda(a, eps, loss=loss, mu1=mu1, mustar=mustar, **_OPT).e_gen
 
     lo = np.broadcast_to(np.asarray(lo, dtype=float), alpha.shape)
     hi = np.broadcast_to(np.asarray(hi, dtype=float), alpha.shape)
@@ -324,7 +324,8 @@ def tradeoff_curves(alpha, eps, theta, lams, *, loss="square"):
     lams = np.atleast_1d(check_range("lams", lams, 0.0)).ravel()
     mu1, mustar = _unit(theta[:, None])
     r = erm(alpha, eps, lams, loss=loss, mu1=mu1, mustar=mustar)
-    lam_opt, ropt = optimal_lambda(alpha, eps, loss=loss, mu1=mu1[:, 0], mustar=mustar[:, 0], **_OPT)
+    ropt = optimal_lambda(alpha, eps, loss=loss, mu1=mu1[:, 0], mustar=mustar[:, 0], **_OPT)
+    lam_opt = ropt.lam
     return {"theta": theta, "lam": lams, "e_gen": r.e_gen, "e_mem": r.e_mem,
             "converged": r.converged, "lam_opt": lam_opt, "e_gen_opt": ropt.e_gen,
             "e_mem_opt": ropt.e_mem}
@@ -482,7 +483,7 @@ def simulate_matched(d, alpha, eps, lams, *, family, param, loss="square", seeds
     dict
         ``"kernels"``, ``"sims"``: {name: DotProductKernel / simulate_kernel dict}, with
         names ``family.name`` (e.g. ``"rbf"``) and ``"quadratic"``;
-        ``"theory"``: :class:`raf.theory.ERMResult` at ``lams``; ``mu1``, ``mustar``, ``param``.
+        ``"theory"``: :class:`raf.result.Result` of :func:`raf.theory.erm` at ``lams``; ``mu1``, ``mustar``, ``param``.
     """
     from contextlib import nullcontext
 
