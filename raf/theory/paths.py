@@ -51,10 +51,17 @@ def fixed_point_map(P, S, loss):
 
 
 def _start(P, S):
-    """The square loss's closed-form state ``(q, s2, W)`` in the system ``S``."""
+    """The square loss's closed-form state ``(q, s2, W)`` in the system ``S``.
+
+    Where it is no state (``W = 0``: the square loss does not interpolate where the hinge
+    does; ``q = 0``: no linear part, at finite width) a neutral ``(1, 1/2, 1)``.
+    """
     q, s2, W, _, _ = square_fixed_point(P["alpha"], P["eps"], P["lam"], P["mu1"], r=S["r"], lam_r=S["lam_r"],
                                         tau=S["tau"])
-    return np.stack([q, s2, W], axis=1)
+    x = np.stack([q, s2, W], axis=1)
+    ok = np.isfinite(x).all(axis=1) & (q > 0) & (W > 0) & (s2 > 0) & (s2 <= 1)
+    x[~ok] = (1.0, 0.5, 1.0)
+    return x
 
 
 def _ridge_path(P, S, loss, *, tol, max_iter):

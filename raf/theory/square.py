@@ -58,7 +58,7 @@ def square_fixed_point(alpha, eps, lam, mu1, *, r, lam_r, tau):
     mu1sq = mu1 * mu1
     a = a_eps(eps)
     W = _response(alpha, mu1sq, r=r, lam_r=lam_r, tau=tau)
-    D = lam + lam_r * W + mu1sq * alpha
+    D = lam + np.where(lam_r > 0, lam_r * W, 0.0) + mu1sq * alpha  # W = inf at the threshold
     m = mu1sq * alpha * a / D
     ratio = mu1sq * np.sqrt(alpha) / D  # mu1^2 sqrt(alpha)/D, so mu1^4 alpha/D^2 = ratio^2
     shrink = 1.0 - ratio * ratio
