@@ -99,6 +99,18 @@ def test_hinge_rate_holds_at_every_alpha():
     assert rate[1] == pytest.approx(0.376326, abs=2e-6)
 
 
+@pytest.mark.parametrize("kappa", [0.5, 2.0, 100.0])
+def test_random_features_plateau_holds_at_every_alpha(kappa):
+    """At finite width E_gen tends to a plateau; the hinge once stalled (flagged) at alpha ~ 1e8-1e10
+    where the middle piece of width V/sigma -> 0 lost its digits. Both losses share the plateau."""
+    alpha = np.array([1e6, 1e8, 1e10, 1e12, 1e14])
+    sq = erm(alpha, 0.2, 0.1, **KERNEL, kappa=kappa)
+    hi = erm(alpha, 0.2, 0.1, loss="hinge", **KERNEL, kappa=kappa)
+    assert sq.converged.all() and hi.converged.all()
+    np.testing.assert_allclose(hi.e_gen[2:], sq.e_gen[-1], rtol=1e-7)  # kappa/alpha <= 1e-8
+    np.testing.assert_allclose(sq.e_gen[2:], sq.e_gen[-1], rtol=1e-7)
+
+
 def test_square_rate_holds_at_every_alpha():
     """The square loss's closed form keeps s2 = 1 - m^2/q exact: E sqrt(alpha) -> tan(theta*)/pi."""
     from raf.theory import large_alpha_coefficient

@@ -32,6 +32,8 @@ __all__ = ["LOSSES", "CHANNELS", "a_eps", "angle_terms", "square_channel", "hing
 LOSSES = ("square", "hinge")
 _SQRT_2_PI = np.sqrt(2.0 / np.pi)
 _S_MIN = 1e-150  # smallest sin of the student-teacher angle the channels resolve
+_THIN = 0.05  # middle pieces thinner than this (in units of the integrand's scale) use quadrature
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(24)
 
 
 def a_eps(eps):
@@ -69,6 +71,53 @@ def square_channel(q, s2, W, r, alpha, eps):
     return alpha * a / g, alpha * (1.0 + q - 2.0 * a * m) / g**2, alpha / g
 
 
+def _middle_closed(hA, hB, sigma, slope, eps):
+    """Middle piece ``hA <= x <= hB`` of the hinge integrals from truncated moments."""
+    L0A, L1A = gauss_pdf_moments(hA, slope)
+    L0B, L1B = gauss_pdf_moments(hB, slope)
+    G0A, G1A, G2A = gauss_moments(hA)
+    G0B, G1B, G2B = gauss_moments(hB)
+    I0A, I1A, I2A = gauss_phi_moments(hA, slope)
+    I0B, I1B, I2B = gauss_phi_moments(hB, slope)
+    half = 0.5 * eps
+    pdf1 = (L0B - L0A) - sigma * (L1B - L1A)
+    p0 = half * (G0B - G0A) + (1.0 - eps) * (I0B - I0A)
+    p2 = half * ((G0B - G0A) - 2 * sigma * (G1B - G1A) + sigma**2 * (G2B - G2A)) + (
+        1.0 - eps) * ((I0B - I0A) - 2 * sigma * (I1B - I1A) + sigma**2 * (I2B - I2A))
+    return pdf1, p0, p2
+
+
+def _middle_quadrature(hB, width, sigma, slope, eps):
+    """The same integrals by Gauss-Legendre quadrature on a thin ``[hB - width, hB]`` (no cancellation)."""
+    half = 0.5 * width[:, None]
+    mid = hB[:, None] - half
+    x = mid + half * _NODES
+    w = half * _WEIGHTS * np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
+    lin = 1.0 - sigma[:, None] * x
+    pdf = np.exp(-0.5 * (slope[:, None] * x) ** 2) / np.sqrt(2.0 * np.pi)
+    P = 0.5 * eps[:, None] + (1.0 - eps[:, None]) * ndtr(slope[:, None] * x)
+    return np.sum(w * pdf * lin, axis=1), np.sum(w * P, axis=1), np.sum(w * P * lin * lin, axis=1)
+
+
+def _middle(hB, width, sigma, slope, eps):
+    """``(int phi phi(slope x)(1 - sigma x), int P phi, int P phi (1 - sigma x)^2)`` over ``[hB - width, hB]``.
+
+    Differences of truncated moments cancel when the interval is thin (``V -> 0``: large
+    ``alpha`` at finite width, large ``lambda``): there Gauss-Legendre quadrature is used, on
+    the width ``V/sigma`` itself (``hB - hA`` formed from ``hA = (1 - V)/sigma`` would lose it).
+    """
+    hB, width, sigma, slope, eps = np.broadcast_arrays(hB, width, sigma, slope, np.asarray(eps, dtype=float))
+    hA = hB - width
+    out = [np.array(v, dtype=float, copy=True) for v in _middle_closed(hA, hB, sigma, slope, eps)]
+    with np.errstate(invalid="ignore"):
+        thin = np.isfinite(hA) & (width * (1.0 + np.abs(hB) + np.abs(hA) + slope) < _THIN)
+    if thin.any():
+        quad = _middle_quadrature(hB[thin], width[thin], sigma[thin], slope[thin], eps[thin])
+        for k in range(3):
+            out[k][thin] = quad[k]
+    return out
+
+
 def hinge_channel(q, s2, W, r, alpha, eps):
     """Rescaled conjugates ``(M, Q, U)`` for the hinge loss (exact, THEORY §5).
 
@@ -79,27 +128,19 @@ def hinge_channel(q, s2, W, r, alpha, eps):
     """
     sigma, s, _, slope = angle_terms(q, s2)
     inv_r = _inverse(r)
-    hA = np.where(r > 0, (1.0 - W * inv_r) / sigma, -np.inf)
     hB = 1.0 / sigma
+    width = np.where(r > 0, W * inv_r / sigma, np.inf)  # V/sigma
+    hA = hB - width
+    pdf1, PB0, PB2 = _middle(hB, width, sigma, slope, eps)
 
-    # pdf moments: int phi(x) phi(slope x) (1 - sigma x)^k
-    L0A, L1A = gauss_pdf_moments(hA, slope)
-    L0B, L1B = gauss_pdf_moments(hB, slope)
+    # M: int phi(x) phi(slope x) f_out; below the kink f_out = 1/r (rescaled)
+    L0A, _ = gauss_pdf_moments(hA, slope)
     piece_a = np.where(r > 0, L0A * inv_r, 0.0)
-    piece_b = ((L0B - L0A) - sigma * (L1B - L1A)) / W
-    M = 2.0 * alpha * (1.0 - eps) / s * (piece_a + piece_b)
+    M = 2.0 * alpha * (1.0 - eps) / s * (piece_a + pdf1 / W)
 
     # P(y | x) = eps/2 + (1 - eps) Phi(slope x)
-    G0A, G1A, G2A = gauss_moments(hA)
-    G0B, G1B, G2B = gauss_moments(hB)
-    I0A, I1A, I2A = gauss_phi_moments(hA, slope)
-    I0B, I1B, I2B = gauss_phi_moments(hB, slope)
-    half = 0.5 * eps
-    PA = half * G0A + (1.0 - eps) * I0A
-    PB0 = half * (G0B - G0A) + (1.0 - eps) * (I0B - I0A)
-    PB2 = half * ((G0B - G0A) - 2 * sigma * (G1B - G1A) + sigma**2 * (G2B - G2A)) + (
-        1.0 - eps
-    ) * ((I0B - I0A) - 2 * sigma * (I1B - I1A) + sigma**2 * (I2B - I2A))
+    G0A, _, _ = gauss_moments(hA)
+    PA = 0.5 * eps * G0A + (1.0 - eps) * gauss_phi_cdf(hA, slope)
     Q = 2.0 * alpha * (np.where(r > 0, PA * inv_r**2, 0.0) + PB2 / W**2)
     U = 2.0 * alpha * PB0 / W
     return M, Q, U

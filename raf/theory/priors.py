@@ -40,16 +40,19 @@ def random_features_prior(M, Q, U, *, mu1, mustar, kappa, lam_r):
     # THEORY §6 with z = lw/Us and Delta = D/Us, every difference of nearly equal
     # terms rationalised, so that the formulas stay finite as U_hat -> 0 (large lambda).
     A1 = lw + (1.0 + inv_kappa) * Us
-    D = np.sqrt(np.maximum(A1 * A1 - 4.0 * inv_kappa * Us * Us, 0.0))
+    # D^2 = A1^2 - 4 inv_kappa Us^2, written as a sum of positive terms
+    D = np.sqrt(lw * lw + 2.0 * (1.0 + inv_kappa) * lw * Us + (1.0 - inv_kappa) ** 2 * Us * Us)
     Vs = 2.0 / (A1 + D)
-    Vw = 2.0 / (lw + D - (1.0 - inv_kappa) * Us)
+    # D - (1 - inv_kappa) Us cancels for kappa > 1 and large Us (large alpha): rationalised
+    F = 1.0 - inv_kappa
+    excess = np.where(F > 0, lw * (lw + 2.0 * (1.0 + inv_kappa) * Us) / (D + F * Us), D - F * Us)
+    Vw = 2.0 / (lw + excess)
     A = Ms * Ms + Qs
     B = 2.0 * lw + (inv_kappa + 1.0) * Us
     C = 2.0 * lw**2 + 3.0 * (inv_kappa + 1.0) * lw * Us + (inv_kappa - 1.0) ** 2 * Us**2
     qs = 2.0 * A * (Us * (inv_kappa - 1.0) ** 2 + 2.0 * (inv_kappa + 1.0) * lw) / ((B * D + C) * D) + (
         2.0 * Qw / ((D + A1) * D))
     E = (inv_kappa + 1.0) * lw + (inv_kappa - 1.0) ** 2 * Us
-    F = 1.0 - inv_kappa
     n3U = np.where(F >= 0, E + F * D, 4.0 * inv_kappa * lw**2 / (E - F * D))
     qw = Qw * n3U / (2.0 * lw**2 * D) + 2.0 * inv_kappa * A / ((D + A1) * D)
     m = mu1 * Ms * Vs
