@@ -199,6 +199,17 @@ def test_ridgeless_hinge_perceptron_is_the_max_margin_rate():
     np.testing.assert_allclose(small.e_gen, r.e_gen, rtol=1e-6)
 
 
+def test_ridgeless_hinge_with_few_facts_above_the_threshold_converges():
+    """eps = 1e-6 (alpha_c = 187): above alpha_c the ridgeless solution is nearly degenerate
+    (condition number ~1e5) and once stayed unconverged; lambda -> 0+ meets lambda = 0."""
+    alpha = np.array([300.0, 1000.0, 3000.0])
+    r0 = erm(alpha, 1e-6, 0.0, loss="hinge")
+    r1 = erm(alpha, 1e-6, 1e-12, loss="hinge")
+    assert r0.converged.all() and r1.converged.all()
+    np.testing.assert_allclose(r1.e_gen, r0.e_gen, rtol=1e-5)
+    assert np.all(r0.e_mem > 0)  # facts no longer all fitted above alpha_c
+
+
 # ---------------------------------------------------------------- validation
 def test_alpha_interpolation_validates():
     with pytest.raises(ValueError, match="'loss'"):

@@ -22,7 +22,8 @@ __all__ = ["fixed_point_map", "solve_iterative"]
 _DIRECT_ITER = 15  # Newton iterations from the square loss's solution before a path is tried
 _STEP_ITER = 20  # Newton iterations for one step of the path
 _MIN_LOG_F = np.log(1.0 + 1e-3)  # smallest step of the path (a factor in lambda)
-_PATH_FLOOR = 1e-8  # last ridge of the path before the step to lambda = 0
+_PATH_FLOOR = 1e-8  # last ridge of the rescaled path before the step to lambda = 0
+_PLAIN_FLOOR = 1e-14  # last ridge of the plain path (linear model above its threshold)
 
 
 def fixed_point_map(P, S, loss):
@@ -64,47 +65,85 @@ def _start(P, S):
     return x
 
 
-def _ridge_path(P, S, loss, *, tol, max_iter):
-    """Continuation from ``max(1, lambda)`` down to ``lambda`` in the rescaled system.
+def _rescaled(P, lam_k):
+    """The model at ridge ``lam_k`` in the rescaled system (``r = lam_k``)."""
+    return {**P, "lam": lam_k}, {"r": lam_k, "lam_r": np.ones_like(lam_k), "tau": P["mustar"] ** 2}
 
-    Adaptive in the step: each point moves its ridge down by a factor (at first
-    ``10**0.5``), solving from its previous solution; a step that converges doubles the
-    factor's logarithm (up to one decade), one that fails halves it, and a point whose factor
-    falls below ``1 + 1e-3`` gives up. Targets at ``lambda = 0`` go down to ``1e-8``, then take
-    one more solve in their own system ``S`` (rescaled at ``r = 0``; or plain, where
-    ``W = lambda V`` becomes ``V = W/lambda_k``).
+
+def _plain(P, lam_k):
+    """The linear model at ridge ``lam_k`` in the plain system (``r = 1``, ``lam_r = lam_k``)."""
+    return {**P, "lam": lam_k}, {"r": np.ones_like(lam_k), "lam_r": lam_k, "tau": np.zeros_like(lam_k)}
+
+
+def _descend(P, x, cur, stop, system, loss, *, tol):
+    """Adaptive continuation of the states ``x`` from ridges ``cur`` down to ``stop``.
+
+    Each point moves its ridge down by a factor (at first ``10**0.5``), solving in
+    ``system(P, lam_k)`` from the secant extrapolation of its last two solutions in
+    ``(log lambda, log x)``; a step that converges doubles the factor's
+    logarithm (up to one decade), one that fails halves it, and a point whose factor falls
+    below ``1 + 1e-3`` gives up. Returns ``(x, ok, n_iter, residual)``.
     """
-    lam = P["lam"]
-    n = lam.size
-    stop = np.where(lam > 0, lam, _PATH_FLOOR)
-    cur = np.maximum(lam, 1.0)
+    n = cur.size
+    x, cur = x.copy(), cur.copy()
+    ok = np.ones(n, bool)
+    n_tot = np.zeros(n, int)
+    res = np.zeros(n)
     log_f = np.full(n, 0.5 * np.log(10.0))
-    Sk = {"r": cur, "lam_r": np.ones(n), "tau": P["mustar"] ** 2}
-    x = _start({**P, "lam": cur}, Sk)
-    fp = solve_fixed_point(fixed_point_map({**P, "lam": cur}, Sk, loss), x, tol=tol, max_iter=max_iter)
-    x, ok, n_tot, res = fp.x.copy(), fp.converged.copy(), fp.n_iter.copy(), fp.residual.copy()
-    moving = ok & (cur > stop)
+    prev_y, prev_l = np.log(x), np.full(n, np.nan)  # the last solution before the current one
+    moving = cur > stop
     while moving.any():
         i = np.flatnonzero(moving)
         nxt = np.maximum(stop[i], cur[i] * np.exp(-log_f[i]))
-        Pi = {k: v[i] for k, v in P.items()}
-        Pi["lam"] = nxt
-        Si = {"r": nxt, "lam_r": np.ones(i.size), "tau": Pi["mustar"] ** 2}
-        fp = solve_fixed_point(fixed_point_map(Pi, Si, loss), x[i], tol=tol, max_iter=_STEP_ITER)
+        y = np.log(x[i])
+        with np.errstate(invalid="ignore"):  # secant predictor in (log lambda, log x)
+            slope = (y - prev_y[i]) / (np.log(cur[i]) - prev_l[i])[:, None]
+        guess = np.where(np.isfinite(slope), y + slope * (np.log(nxt) - np.log(cur[i]))[:, None], y)
+        guess[:, 1] = np.minimum(guess[:, 1], 0.0)
+        Pi, Si = system({k: v[i] for k, v in P.items()}, nxt)
+        fp = solve_fixed_point(fixed_point_map(Pi, Si, loss), np.exp(guess), tol=tol, max_iter=_STEP_ITER)
         n_tot[i] += fp.n_iter
         good = fp.converged
-        x[i[good]], cur[i[good]], res[i[good]] = fp.x[good], nxt[good], fp.residual[good]
+        g = i[good]
+        prev_y[g], prev_l[g] = np.log(x[g]), np.log(cur[g])
+        x[g], cur[g], res[g] = fp.x[good], nxt[good], fp.residual[good]
         log_f[i] = np.where(good, np.minimum(2.0 * log_f[i], np.log(10.0)), 0.5 * log_f[i])
         ok[i[~good & (log_f[i] < _MIN_LOG_F)]] = False
         moving = ok & (cur > stop)
+    return x, ok, n_tot, res
+
+
+def _ridge_path(P, S, loss, *, tol, max_iter):
+    """Continuation from ``max(1, lambda)`` down to ``lambda`` (:func:`_descend`).
+
+    In the rescaled system down to ``lambda``, or to ``1e-8`` for targets at ``lambda = 0``.
+    Those then take one more solve in their own system ``S``: rescaled at ``r = 0``; or, for
+    the linear model above its interpolation threshold, plain, after a second descent in the
+    plain system from ``1e-8`` to ``1e-14`` (``W = lambda V`` becomes ``V = W/lambda``), where
+    the ridgeless solution can still move by per cents (few facts, ``eps -> 0``).
+    """
+    lam = P["lam"]
+    start = np.maximum(lam, 1.0)
+    Pk, Sk = _rescaled(P, start)
+    fp = solve_fixed_point(fixed_point_map(Pk, Sk, loss), _start(Pk, Sk), tol=tol, max_iter=max_iter)
+    stop = np.where(lam > 0, lam, _PATH_FLOOR)
+    x, ok, n_tot, res = _descend(P, fp.x, start, stop, _rescaled, loss, tol=tol)
+    ok &= fp.converged
+    n_tot += fp.n_iter
+    res = np.where(start > stop, res, fp.residual)
+    plain = np.flatnonzero(ok & (lam == 0) & (S["r"] > 0))
+    if plain.size:
+        xp = x[plain].copy()
+        xp[:, 2] /= _PATH_FLOOR
+        Pp = {k: v[plain] for k, v in P.items()}
+        xp, okp, n_p, _ = _descend(Pp, xp, np.full(plain.size, _PATH_FLOOR), np.full(plain.size, _PLAIN_FLOOR),
+                                   _plain, loss, tol=tol)
+        x[plain], ok[plain], n_tot[plain] = xp, okp, n_tot[plain] + n_p
     z = np.flatnonzero(ok & (lam == 0))
     if z.size:
-        xz = x[z].copy()
-        plain = S["r"][z] > 0
-        xz[plain, 2] = xz[plain, 2] / stop[z][plain]
         Pz = {k: v[z] for k, v in P.items()}
         Sz = {k: v[z] for k, v in S.items()}
-        fz = solve_fixed_point(fixed_point_map(Pz, Sz, loss), xz, tol=tol, max_iter=max_iter)
+        fz = solve_fixed_point(fixed_point_map(Pz, Sz, loss), x[z], tol=tol, max_iter=max_iter)
         x[z], ok[z], res[z], n_tot[z] = fz.x, fz.converged, fz.residual, n_tot[z] + fz.n_iter
     return x, ok, n_tot, res
 
