@@ -202,7 +202,7 @@ def test_ridgeless_hinge_perceptron_is_the_max_margin_rate():
 def test_ridgeless_hinge_with_few_facts_above_the_threshold_converges():
     """eps = 1e-6 (alpha_c = 187): above alpha_c the ridgeless solution is nearly degenerate
     (condition number ~1e5) and once stayed unconverged; lambda -> 0+ meets lambda = 0."""
-    alpha = np.array([300.0, 1000.0, 3000.0])
+    alpha = np.array([1000.0])
     r0 = erm(alpha, 1e-6, 0.0, loss="hinge")
     r1 = erm(alpha, 1e-6, 1e-12, loss="hinge")
     assert r0.converged.all() and r1.converged.all()

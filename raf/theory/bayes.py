@@ -12,8 +12,11 @@ __all__ = ["bayes_optimal"]
 
 _S, _WS = np.polynomial.hermite_e.hermegauss(100)  # weight exp(-s^2/2)
 _PREF = 4.0 / (2.0 * np.pi) ** 1.5
-_LOG_E_MIN = np.log(1e-300)  # bracket of the bisection in log E
-_N_BISECT = 64  # (log 0.5 - log 1e-300) / 2**64 < 4e-17: E to full relative precision
+_LOG_E_MIN = np.log(1e-300)  # bracket of the root in log E
+_N_BISECT = 16  # bisection steps first: a bracket 0.01 wide in log E
+_N_ILLINOIS = 40  # then false position (Illinois), superlinear
+_TOL = 1e-13  # converged when |F| < _TOL (|F| ~ the relative error of E, but near E = 1/2)
+_F_FLOOR = 1e-15  # iterate until |F| reaches the round-off of F = s^2 + s P I - 1
 
 
 def _integral(q, eps):
@@ -44,11 +47,43 @@ def _excess(log_e, pref, eps):
     return s * s + s * pref * _integral(q, eps) - 1.0
 
 
+def _root(pref, eps):
+    """``log E`` with ``F(E) = 0``: bisection in ``log E``, then Illinois; also ``|F|`` and the steps."""
+    lo = np.full_like(pref, _LOG_E_MIN)  # F(lo) < 0
+    hi = np.full_like(pref, np.log(0.5))  # F(hi) >= 0
+    for _ in range(_N_BISECT):
+        mid = 0.5 * (lo + hi)
+        low = _excess(mid, pref, eps) < 0
+        lo, hi = np.where(low, mid, lo), np.where(low, hi, mid)
+    f_lo, f_hi = _excess(lo, pref, eps), _excess(hi, pref, eps)
+    x, fx = hi.copy(), f_hi.copy()
+    side = np.zeros(pref.shape, int)  # which end moved last: -1 lo, +1 hi
+    n_iter = np.full(pref.shape, _N_BISECT + 2)
+    active = np.abs(fx) >= _F_FLOOR
+    for _ in range(_N_ILLINOIS):
+        if not active.any():
+            break
+        i = np.flatnonzero(active)
+        xi = hi[i] - f_hi[i] * (hi[i] - lo[i]) / (f_hi[i] - f_lo[i])
+        xi = np.where(np.isfinite(xi) & (xi > lo[i]) & (xi < hi[i]), xi, 0.5 * (lo[i] + hi[i]))
+        fi = _excess(xi, pref[i], eps[i])
+        neg = fi < 0
+        f_hi[i] = np.where(neg & (side[i] == -1), 0.5 * f_hi[i], f_hi[i])  # Illinois: halve the stuck end
+        f_lo[i] = np.where(~neg & (side[i] == 1), 0.5 * f_lo[i], f_lo[i])
+        lo[i], f_lo[i] = np.where(neg, xi, lo[i]), np.where(neg, fi, f_lo[i])
+        hi[i], f_hi[i] = np.where(neg, hi[i], xi), np.where(neg, f_hi[i], fi)
+        side[i] = np.where(neg, -1, 1)
+        x[i], fx[i] = xi, fi
+        n_iter[i] += 1
+        active[i] = (np.abs(fi) >= _F_FLOOR) & (hi[i] - lo[i] > 1e-15 * np.abs(hi[i]))
+    return x, np.abs(fx), n_iter
+
+
 @validated(alpha=Interval(0.0, np.inf, low_open=True), eps=Interval(0.0, 1.0))
 def bayes_optimal(alpha, eps):
     """Bayes-optimal generalisation error ``E_gen^BO(alpha, eps)`` (THEORY §4).
 
-    Solves ``q = q_hat(q)/(1 + q_hat(q))`` by bisection on ``log E`` with
+    Solves ``q = q_hat(q)/(1 + q_hat(q))`` for ``log E`` (bisection, then false position) with
     ``E = arccos(sqrt q)/pi``, written in ``sin(pi E)`` so that the relative precision of
     ``E`` is that of the arithmetic at every ``alpha`` (at large ``alpha``,
     ``E ~ C(eps)/alpha``, :func:`raf.rates.bayes_large_alpha_coefficient`). Vectorised over the
@@ -59,7 +94,7 @@ def bayes_optimal(alpha, eps):
     -------
     Result
         Inputs ``alpha, eps``; outputs ``e_gen``, ``q``, ``q_hat``; per point ``converged``,
-        ``n_iter`` (bisection steps) and ``residual`` (``|F|`` of :func:`_excess` at ``E``).
+        ``n_iter`` (bisection and false-position steps) and ``residual`` (``|F|`` of :func:`_excess` at ``E``).
     """
     alpha, eps = np.broadcast_arrays(alpha, eps)
     a, ep = alpha.ravel(), eps.ravel()
@@ -68,28 +103,20 @@ def bayes_optimal(alpha, eps):
         pref = np.where(chance, 0.0, _PREF * a * (1.0 - ep) ** 2)
     trivial = chance | np.isinf(a)  # alpha = inf: the limit E = 0
     p = np.where(trivial, 1.0, pref)
-    lo = np.full_like(a, _LOG_E_MIN)  # F(lo) < 0
-    hi = np.full_like(a, np.log(0.5))  # F(hi) >= 0
-    with np.errstate(over="ignore", under="ignore"):
-        for _ in range(_N_BISECT):
-            mid = 0.5 * (lo + hi)
-            low = _excess(mid, p, ep) < 0
-            lo = np.where(low, mid, lo)
-            hi = np.where(low, hi, mid)
-        log_e = 0.5 * (lo + hi)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        log_e, residual, n_iter = _root(p, ep)
         E = np.where(trivial, np.where(chance, 0.5, 0.0), np.exp(log_e))
         s = np.sin(np.pi * E)
         q = np.cos(np.pi * E) ** 2
-        with np.errstate(divide="ignore", invalid="ignore"):
-            q_hat = np.where(trivial, np.where(chance, 0.0, np.inf), pref * _integral(q, ep) / s)
-        residual = np.where(trivial, 0.0, np.abs(_excess(log_e, p, ep)))
-    converged = trivial | ((hi - lo < 1e-12) & np.isfinite(q_hat) & np.isfinite(residual) & (lo > _LOG_E_MIN))
+        q_hat = np.where(trivial, np.where(chance, 0.0, np.inf), pref * _integral(q, ep) / s)
+        residual = np.where(trivial, 0.0, residual)
+    converged = trivial | ((residual < _TOL) & np.isfinite(q_hat) & (log_e > _LOG_E_MIN + 1.0))
     shape = alpha.shape
     res = Result(
         {"alpha": alpha, "eps": eps},
         {"e_gen": E.reshape(shape), "q": q.reshape(shape), "q_hat": q_hat.reshape(shape)},
         converged=converged.reshape(shape),
-        n_iter=np.where(trivial, 0, _N_BISECT).reshape(shape),
+        n_iter=np.where(trivial, 0, n_iter).reshape(shape),
         residual=residual.reshape(shape),
     )
     return warn_unconverged(res, "bayes_optimal", stacklevel=4)
