@@ -401,7 +401,8 @@ def bandwidth_summary(res, *, kernels=None):
     alpha, eps, loss = float(sub.alpha.flat[0]), float(sub.eps.flat[0]), sub.loss
     mu1, mustar = sub.mu1[:, 0], sub.mustar[:, 0]
     th0 = erm(alpha, eps, 0.0, loss=loss, mu1=mu1, mustar=mustar)
-    lam_opt, thb = optimal_lambda(alpha, eps, loss=loss, mu1=mu1, mustar=mustar)
+    thb = optimal_lambda(alpha, eps, loss=loss, mu1=mu1, mustar=mustar)
+    lam_opt = thb.lam
     lams = sub.lam[0]
     j0 = int(np.argmin(lams))
     jb = np.nanargmin(sub.e_gen, axis=1)

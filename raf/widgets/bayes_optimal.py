@@ -42,7 +42,8 @@ def explorer_curves(alpha, eps, *, n_alpha=60):
     grid = np.geomspace(*ALPHA_RANGE, n_alpha)
     a_all = np.append(grid, alpha)
     bo = bayes_optimal(a_all, eps).e_gen
-    lam, lin = optimal_lambda(a_all, eps, loss="square")
+    lin = optimal_lambda(a_all, eps, loss="square")
+    lam = lin.lam
     c = float(bayes_large_alpha_coefficient(eps))
     return {
         "alpha": alpha,

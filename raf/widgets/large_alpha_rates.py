@@ -48,7 +48,8 @@ def explorer_curves(eps, theta, lam, loss, optimal=False, *, n_alpha=25):
     grid = np.geomspace(*ALPHA_RANGE, n_alpha)
     mu1, mustar = np.cos(theta), np.sin(theta)
     if optimal:
-        lam_used, r = optimal_lambda(grid, eps, loss=loss, mu1=mu1, mustar=mustar)
+        r = optimal_lambda(grid, eps, loss=loss, mu1=mu1, mustar=mustar)
+        lam_used = r.lam
     else:
         r = erm(grid, eps, lam, loss=loss, mu1=mu1, mustar=mustar)
         lam_used = np.full(grid.shape, lam)
