@@ -14,7 +14,7 @@ call of :func:`raf.theory.erm` and adds its two end points:
   :func:`raf.theory.square_large_lambda` (paper App. C.2).
 
 Also here: :func:`alpha_c_small_eps`, the leading small-``eps`` behaviour of the
-separability threshold :func:`raf.theory.alpha_c`, (the distance of simulations from
+separability threshold :func:`raf.theory.alpha_c` (the distance of simulations from
 theory is :func:`raf.compare.deviation`).
 """
 
