@@ -158,12 +158,13 @@ def test_lenient_page_names_the_rows_without_results(tmp_path):
         repro_map.markdown(empty, strict=True)
 
 
-def test_z_scores():
-    z = repro_map.z_scores([0.30, 0.25], [0.02, 0.0], 4, [0.29, 0.25])
-    assert z == pytest.approx([1.0, 0.0])
-    # zero spread and a real difference: never hidden
-    assert repro_map.z_scores([0.1], [0.0], 4, [0.2]) == [math.inf]
-    # a floor (one fact) turns a difference below the resolution into a small deviation
-    assert repro_map.z_scores([0.0], [0.0], 4, [1e-6], floor=0.03)[0] == pytest.approx(1e-6 / 0.015)
-    with pytest.raises(ValueError):
-        repro_map.z_scores([0.1, 0.2], [0.01], 4, [0.1, 0.2])
+def test_deviations_are_the_books_one_measure():
+    from raf.compare import deviation
+
+    mean, sem, theory = [0.30, 0.25, 0.0], [0.01, 0.0, 0.0], [0.29, 0.25, 1e-6]
+    assert repro_map.deviations(mean, sem, theory) == pytest.approx(list(deviation(mean, sem, theory)))
+    assert repro_map.deviations([0.30], [0.01], [0.29]) == pytest.approx([1.0])
+    # a floor (one fact) keeps a difference below the resolution from looking huge
+    assert repro_map.deviations([0.0], [0.0], [1e-6], floor=0.01) == pytest.approx([1e-4])
+    # a point that did not converge is never hidden: the text says so
+    assert "did not converge" in repro_map._z_text([0.5, math.nan], "test")

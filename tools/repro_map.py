@@ -30,7 +30,6 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 ITEMS_FILE = ROOT / "book" / "reproduction_items.yaml"
-EXECUTED = ROOT / "_build" / "executed"
 
 #: Every item of the paper: the 16 figures, Table 1 (App. D.1) and the unnumbered table under Fig. 3.
 PAPER_ITEMS = tuple(f"Fig. {k}" for k in range(1, 17)) + ("Table 1", "Table under Fig. 3")
@@ -38,7 +37,7 @@ PAPER_ITEMS = tuple(f"Fig. {k}" for k in range(1, 17)) + ("Table 1", "Table unde
 SIMULATION_KINDS = {False: "none", "gaussian": "Gaussian RAF, finite d", "cifar10": "CIFAR10-RAF images"}
 
 __all__ = ["PAPER_ITEMS", "MissingResult", "Results", "Row", "load_items", "build_rows", "markdown",
-           "z_scores", "METRICS"]
+           "deviations", "METRICS"]
 
 
 class MissingResult(LookupError):
@@ -56,11 +55,14 @@ def _rel(path: Path) -> str:
 class Results:
     """The recorded results of every chapter in one folder, with errors that name what is missing."""
 
-    def __init__(self, folder: Path | str):
+    def __init__(self, folder: Path | str, available=None):
         self.folder = Path(folder)
+        self.available = None if available is None else set(available)
         self._cache: dict[str, dict] = {}
 
     def chapter(self, name: str) -> dict:
+        if self.available is not None and name not in self.available:
+            raise MissingResult(f"chapter {name!r} has no executed page in this build")
         if name not in self._cache:
             path = self.folder / f"{name}.results.json"
             if not path.is_file():
@@ -88,24 +90,13 @@ class Results:
 # Agreement measures
 
 
-def z_scores(mean, std, n, theory, *, floor=0.0):
-    """``|mean - theory|`` in standard errors of the mean, ``max(std, floor) / sqrt(n)``, per point.
+def deviations(mean, sem, theory, *, floor=None):
+    """Distance of simulated means from the theory, in standard errors (:func:`raf.compare.deviation`,
+    the one measure of the book; ``floor`` defaults to its ``DEFAULT_FLOOR``)."""
+    from raf.compare import DEFAULT_FLOOR, deviation
 
-    ``std`` is the standard deviation over the ``n`` data sets (ddof=1). ``floor`` is the resolution
-    of one data set's measurement (for ``E_mem``, one fact: ``1/(eps n)``); without it, a point where
-    every data set stored every fact (zero spread) would turn a theory value of 1e-6 into an
-    infinite deviation. A point with zero spread and no floor counts as 0 when it equals the theory
-    (to 1e-12) and as infinity otherwise, so that a real disagreement is never hidden.
-    """
-    out = []
-    for m, s, t in zip(mean, std, theory, strict=True):
-        diff = abs(float(m) - float(t))
-        se = max(float(s), floor) / math.sqrt(n)
-        if se > 0:
-            out.append(diff / se)
-        else:
-            out.append(0.0 if diff < 1e-12 else math.inf)
-    return out
+    out = deviation(mean, sem, theory, floor=DEFAULT_FLOOR if floor is None else floor)
+    return [float(v) for v in out]
 
 
 def _num(x, digits=3) -> str:
@@ -120,21 +111,30 @@ def _num(x, digits=3) -> str:
     return text.replace("-", "−")  # a typographic minus, as in the paper
 
 
+def _signed(x: float) -> str:
+    return f"{x:+.4f}".replace("-", "−")
+
+
 def _set(values, digits=3) -> str:
     return "{" + ", ".join(_num(float(v), digits) for v in values) + "}"
 
 
 def _z_text(zs, what: str) -> str:
+    if any(math.isnan(z) for z in zs):
+        return f"a simulated or theory point did not converge ({what})"
     return f"largest deviation {_num(max(zs), 2)} standard errors over {len(zs)} points ({what})"
 
 
-def _spread_text(devs: dict, prefix: str, what: str) -> str:
+def _pt_deviation_text(devs: dict, prefix: str, what: str) -> str:
     sel = {k: v for k, v in devs.items() if k.startswith(prefix)}
     if not sel:
         raise MissingResult(f"chapter 'perceptron_tradeoff' recorded no deviation whose name starts "
                             f"with {prefix!r} (keys: {sorted(devs)})")
-    return (f"largest deviation {_num(max(sel.values()), 2)} seed standard deviations over "
-            f"{len(sel)} simulated curves ({what}; the chapter's measure, floored at one fact)")
+    worst = max(sel.values())
+    if math.isnan(worst):
+        return f"a simulated or theory point did not converge ({what})"
+    return (f"largest deviation {_num(worst, 2)} standard errors over {len(sel)} simulated curves "
+            f"({what}; both errors, standard error floored at one fact)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -160,13 +160,13 @@ def _pt_setting(r: Results) -> str:
 
 @metric("fig1")
 def _fig1(r):
-    return _pt_setting(r), _spread_text(r.get(PT, "deviations"), "fig1 ", "linear model and ReLU kernel, both losses")
+    return _pt_setting(r), _pt_deviation_text(r.get(PT, "deviations"), "fig1 ", "linear model and ReLU kernel, both losses")
 
 
 @metric("fig2")
 def _fig2(r):
     params = f"{_pt_setting(r)}; widths κ ∈ {_set(r.get(PT, 'rf_kappas'))}"
-    return params, _spread_text(r.get(PT, "deviations"), "RF ", "erf with square loss, ReLU with hinge loss")
+    return params, _pt_deviation_text(r.get(PT, "deviations"), "RF ", "erf with square loss, ReLU with hinge loss")
 
 
 def _fig3_compare(r):
@@ -226,7 +226,7 @@ def _fig6(r):
     params = (f"ε = {_num(r.get(LA, 'eps'))}, α up to {_num(r.get(LA, 'alpha_max'))}; simulations: KRR, "
               f"{sim['kernel']} kernel, λ = {_num(sim['lam'])}, d = {sim['d']}, {sim['n_seeds']} data sets, "
               f"α ∈ {_set(sim['alphas'])}")
-    zs = z_scores(sim["mean"], sim["std"], sim["n_seeds"], sim["theory"])
+    zs = deviations(sim["mean"], sim["sem"], sim["theory"])
     return params, (f"{_z_text(zs, 'KRR simulations')}; fitted slopes on the last decade: "
                     f"Bayes-optimal {_num(r.get(LA, 'bo_slope'), 5)} (theory −1), KRR "
                     f"{_num(r.get(LA, 'krr_slope'), 5)} (theory −1/2)")
@@ -249,7 +249,7 @@ def _fig8(r):
     params = (f"α_c(ε) for ε ∈ [{_num(min(eps_c))}, {_num(max(eps_c))}], α_c(0.2) = "
               f"{_num(r.get(PT, 'alpha_c_0.2'), 4)}; simulations at d = {r.get(PT, 'd')}, "
               f"{r.get(PT, 'n_seeds')} data sets")
-    dev = _spread_text(r.get(PT, "deviations"), "ridgeless ", "ridgeless linear model, both losses")
+    dev = _pt_deviation_text(r.get(PT, "deviations"), "ridgeless ", "ridgeless linear model, both losses")
     return params, f"{dev}; α_c(1) = {_num(r.get(PT, 'alpha_c_1'), 6)} (exact value 2)"
 
 
@@ -292,16 +292,16 @@ def _fig13(r):
     params = (f"{_ka_curve_setting(r)}; d = {sim['d']}, {n} data sets, λ ∈ {_set(sim['lams'])}; "
               f"RBF at γ* = {_num(r.get(KA, 'gamma_star'), 4)} (KRR) and γ = {_num(r.get(KA, 'gamma_svm'), 4)} "
               f"(SVM), each with a truncated quadratic of the same (μ1, μ*)")
-    one_fact = 1.0 / (float(r.get(KA, "eps")) * float(sim["alpha"]) * float(sim["d"]))
-    zs, offsets = [], []
-    for key in sim["e_gen"]:
-        loss = key.split("/")[0]
-        for err, floor in (("e_gen", 0.0), ("e_mem", one_fact)):
-            zs += z_scores(sim[err][key], sim[err + "_std"][key], n, sim["theory_" + err][loss], floor=floor)
-        offsets += [m - t for m, t in zip(sim["e_gen"][key], sim["theory_e_gen"][loss], strict=True)]
-    mean_offset = sum(offsets) / len(offsets)
-    return params, (f"{_z_text(zs, 'E_gen and E_mem, two losses, two kernels; E_mem spread floored at one fact')}; mean E_gen offset "
-                    f"simulation − theory {mean_offset:+.4f} (finite-size bias)")
+    dev = r.get(KA, "sim", "deviation")  # the chapter's own measure, per loss and kernel
+    try:
+        worst = [max(v["max_dev_e_gen"], v["max_dev_e_mem"]) for v in dev.values()]
+        offset = sum(v["mean_e_gen_minus_theory"] for v in dev.values()) / len(dev)
+    except KeyError as exc:
+        raise MissingResult(f"chapter 'kernel_angle' recorded no result 'sim.deviation.*.{exc.args[0]}'") from exc
+    n_points = 2 * len(dev) * len(sim["lams"])
+    return params, (f"largest deviation {_num(max(worst), 2)} standard errors over {n_points} points "
+                    f"(E_gen and E_mem, two losses, two kernels; standard error floored at one fact); "
+                    f"mean E_gen offset simulation − theory {_signed(offset)} (finite-size bias)")
 
 
 @metric("fig14")
@@ -330,7 +330,7 @@ def _fig16(r):
               f"α ∈ {_set(sim['alphas'])}, d = {sim['d']}, {sim['n_seeds']} data sets")
     zs = []
     for e in sim["mean"]:
-        zs += z_scores(sim["mean"][e], sim["std"][e], sim["n_seeds"], sim["theory"][e])
+        zs += deviations(sim["mean"][e], sim["sem"][e], sim["theory"][e])
     return params, (f"{_z_text(zs, 'E_gen of ridge regression')}; largest excess over the Bayes-optimal "
                     f"error on the grid {_num(r.get(BO, 'gap_max'), 3)}")
 
@@ -388,9 +388,14 @@ class Row:
     chapters: list[str] = field(default_factory=list)
 
 
-def build_rows(results_dir: Path | str, *, strict: bool = False, items: list[dict] | None = None) -> list[Row]:
-    """One :class:`Row` per paper item, in the order of the YAML file."""
-    results = Results(results_dir)
+def build_rows(results_dir: Path | str, *, strict: bool = False, items: list[dict] | None = None,
+               available=None) -> list[Row]:
+    """One :class:`Row` per paper item, in the order of the YAML file.
+
+    ``available`` (optional): the chapters whose executed page this build shows; a row that needs
+    another chapter is treated as missing its result (its figures may not be on the site).
+    """
+    results = Results(results_dir, available)
     rows = []
     for it in items if items is not None else load_items():
         row = Row(item=it["item"], shows=_clean(it["shows"]), paper=_clean(it["paper"]), book=it["book"],
@@ -430,9 +435,9 @@ def _contents(row: Row) -> str:
     return "; ".join(parts)
 
 
-def markdown(results_dir: Path | str, *, mode: str = "full", strict: bool = False) -> str:
+def markdown(results_dir: Path | str, *, mode: str = "full", strict: bool = False, available=None) -> str:
     """The generated part of the reproduction page: two tables (one row per item each) and notes."""
-    rows = build_rows(results_dir, strict=strict)
+    rows = build_rows(results_dir, strict=strict, available=available)
     lines = []
     if mode != "full":
         lines += [f"*This build used the `{mode}` parameters (reduced grids and simulations for the "
@@ -475,8 +480,11 @@ def main(argv=None) -> int:
     ap.add_argument("--strict", action="store_true", help="fail on a missing chapter result")
     args = ap.parse_args(argv)
     mode = "quick" if args.quick else "full"
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from book_chapters import executed_dir
+
     try:
-        print(markdown(EXECUTED / mode, mode=mode, strict=args.strict))
+        print(markdown(executed_dir(mode), mode=mode, strict=args.strict))
     except MissingResult as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
