@@ -1,7 +1,7 @@
 """Theory against finite-size simulations: one distance, in standard errors (THEORY §7).
 
 One job: say how far a simulated error (a mean over seeds, with its standard error) lies from the
-exact ``d -> inf`` prediction. Every chapter and test measures it the same way:
+exact ``d -> inf`` prediction. Every chapter and test measures it the same way::
 
     deviation = max(|sim_mean - theory| - bias, 0) / max(sim_sem, floor)
 

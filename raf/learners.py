@@ -287,12 +287,12 @@ def ridge_errors(features_train, y_train, features_test, y_test, lams, *, fact_m
     ``phi(x) = sigma(F x / sqrt(d)) / sqrt(p)``. Identical to :func:`krr_errors` with
     ``K = Phi Phi^T`` but cheaper: one eigendecomposition of the smaller of ``Phi^T Phi`` and
     ``Phi Phi^T``. ``lam = 0`` is the minimum-norm least-squares solution ``w = Phi^+ y``.
+    The other parameters and the return value are those of :func:`krr_errors`.
 
     Parameters
     ----------
     features_train : array (n, p)
     features_test : array (n_test, p)
-    other parameters and returns as :func:`krr_errors`.
     """
     Phi = np.asarray(features_train, dtype=dtype)
     Phi_t = np.asarray(features_test, dtype=dtype)

@@ -216,8 +216,11 @@ def simulate_random_features(d, alpha, eps, lams, *, kappa, activation="erf", lo
         Width ratio ``p / d``.
     activation : str or callable
         ``"erf"``, ``"relu"``, ``"sign"``, ``"tanh"``, ``"linear"`` or a vectorised callable.
-    other parameters and returns as :func:`simulate_kernel` (inputs also ``kappa``, ``p``,
-    ``activation``, ``mu0``).
+
+    Notes
+    -----
+    The other parameters and the return value are those of :func:`simulate_kernel` (inputs also
+    ``kappa``, ``p``, ``activation``, ``mu0``).
     """
     p = int(round(float(kappa) * d))
     if p < 1:
