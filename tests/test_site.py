@@ -54,9 +54,8 @@ PAGES = [(c.name, f"{c.docname}.html", c) for c in CHAPTERS] + [
 IDS = [p[0] for p in PAGES]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
-# The theory appendix is being rewritten (issue 7, item 3) on another branch; until it lands,
-# its text still shows TeX source. Only that check of only that page is expected to fail.
-TEX_PENDING = {"equations": "book/equations.md is being rewritten so that every formula renders (issue 7, item 3)"}
+# Pages whose rendered text is known to show TeX source (none: the theory appendix was rewritten).
+TEX_PENDING: dict[str, str] = {}
 
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
 CHROMEDRIVER = shutil.which("chromedriver") or next(
