@@ -136,7 +136,10 @@ def _execute(fn, inputs, blas_threads):
 
 
 class _Cache:
-    """Content-addressed pickles ``<folder>/<key[:2]>/<key>.pkl``, written atomically."""
+    """Content-addressed pickles ``<folder>/<key[:2]>/<key>.pkl``, written atomically.
+
+    An entry is a dict: ``key``, ``value``, ``fn``, ``code``, ``inputs`` and ``seconds``.
+    """
 
     def __init__(self, folder):
         self.folder = Path(folder)
@@ -252,7 +255,7 @@ class Runner:
                 values[key] = value
                 task_s += seconds
                 if self.cache is not None:
-                    self.cache.put(key, value, {**meta, "seconds": seconds})
+                    self.cache.put(key, value, {**meta, "inputs": todo[key], "seconds": seconds})
                 bar.update(1)
             bar.close()
         unique = len(set(keys))

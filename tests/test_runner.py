@@ -88,7 +88,7 @@ def test_identical_tasks_run_once_and_unreadable_entries_are_recomputed(tmp_path
     path = tmp_path / key[:2] / f"{key}.pkl"
     assert path.exists() and not list(tmp_path.rglob(".tmp-*"))  # atomic: no leftovers
     entry = pickle.loads(path.read_bytes())
-    assert entry["key"] == key and entry["fn"].endswith(":draw_task")
+    assert entry["key"] == key and entry["fn"].endswith(":draw_task") and entry["inputs"] == task
     path.write_bytes(b"truncated")  # a torn write: a miss, recomputed, overwritten
     runner.map(draw_task, [task])
     assert len(_calls(log)) == 2 and runner.stats["computed"] == 1
