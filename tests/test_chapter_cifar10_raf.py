@@ -22,7 +22,7 @@ import pytest
 from booktools import run_chapter
 
 import raf.theory
-from raf.cifar import bandwidth_for_angle
+from raf.image_kernels import bandwidth_for_angle
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("RAF_CIFAR10") or not Path(os.environ["RAF_CIFAR10"]).exists(),

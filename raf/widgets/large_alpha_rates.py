@@ -18,8 +18,9 @@ from __future__ import annotations
 import numpy as np
 
 from raf._validation import check_choice, check_range
-from raf.rates import fit_power_law, krr_large_alpha_coefficient
-from raf.theory import bayes_optimal, erm, optimal_lambda
+from raf.rates import fit_power_law
+from raf.theory.channels import LOSSES
+from raf.theory import bayes_optimal, erm, large_alpha_coefficient, optimal_lambda
 
 __all__ = ["large_alpha_rates_explorer", "explorer_curves", "ALPHA_RANGE", "LAM_RANGE"]
 
@@ -41,7 +42,7 @@ def explorer_curves(eps, theta, lam, loss, optimal=False, *, n_alpha=25):
         ``coef_at_max`` (``E_gen sqrt(alpha)`` at the largest ``alpha``), ``krr_coefficient``;
         and the inputs.
     """
-    check_choice("loss", loss, ("square", "hinge"))
+    check_choice("loss", loss, LOSSES)
     eps = float(check_range("eps", eps, 0.0, 1.0, high_open=True))
     theta = float(check_range("theta", theta, 0.0, np.pi / 2))
     lam = float(check_range("lam", lam, 0.0))
@@ -54,7 +55,7 @@ def explorer_curves(eps, theta, lam, loss, optimal=False, *, n_alpha=25):
         lam_used = np.full(grid.shape, lam)
     e = np.where(r.converged, r.e_gen, np.nan)
     fit = fit_power_law(grid, e, x_min=ALPHA_RANGE[1] / 10)
-    c = float(krr_large_alpha_coefficient(eps))
+    c = float(large_alpha_coefficient(eps))
     return {
         "eps": eps, "theta": theta, "lam": lam, "loss": loss, "optimal": bool(optimal),
         "alpha_grid": grid,
@@ -63,7 +64,7 @@ def explorer_curves(eps, theta, lam, loss, optimal=False, *, n_alpha=25):
         "e_bo": bayes_optimal(grid, eps).e_gen,
         "krr_coefficient": c,
         "krr_asymptote": c / np.sqrt(grid),
-        "slope": fit.slope, "prefactor": fit.prefactor, "stderr": fit.stderr,
+        "slope": float(fit.slope), "prefactor": float(fit.prefactor), "stderr": float(fit.stderr),
         "coef_at_max": float(e[-1] * np.sqrt(grid[-1])),
     }
 
@@ -79,7 +80,7 @@ def large_alpha_rates_explorer(*, eps=0.2, theta=0.7, lam=0.1, loss="square", op
 
     from .base import Explorer
 
-    check_choice("loss", loss, ("square", "hinge"))
+    check_choice("loss", loss, LOSSES)
     eps = float(check_range("eps", eps, *EPS_RANGE))
     theta = float(check_range("theta", theta, 0.0, 1.5))
     lam = float(check_range("lam", lam, *LAM_RANGE))
@@ -92,7 +93,7 @@ def large_alpha_rates_explorer(*, eps=0.2, theta=0.7, lam=0.1, loss="square", op
         "lam": w.FloatLogSlider(value=lam, base=10, min=np.log10(LAM_RANGE[0]),
                                 max=np.log10(LAM_RANGE[1]), step=0.25, description="λ",
                                 readout_format=".1e", style=style, continuous_update=False),
-        "loss": w.Dropdown(options=["square", "hinge"], value=loss, description="loss"),
+        "loss": w.Dropdown(options=list(LOSSES), value=loss, description="loss"),
         "optimal": w.Checkbox(value=bool(optimal), description="optimal λ (ignores the slider)"),
     }
 

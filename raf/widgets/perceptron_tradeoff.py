@@ -13,6 +13,7 @@ import math
 
 
 from ..plotting import theory_line, tradeoff_axes
+from ..theory.channels import LOSSES
 from ..tradeoff import activation_mu, tradeoff_curve
 from .base import Explorer
 
@@ -81,7 +82,7 @@ def perceptron_tradeoff_explorer(*, alpha=2.0, eps=0.2, kappa=KAPPA_KERNEL, acti
                                    continuous_update=False, style=style),
         "activation": w.Dropdown(options=list(ACTIVATIONS), value=activation, description="activation",
                                  style=style),
-        "loss": w.Dropdown(options=["square", "hinge"], value=loss, description="loss", style=style),
+        "loss": w.Dropdown(options=list(LOSSES), value=loss, description="loss", style=style),
     }
 
     def draw(fig, **values):
