@@ -150,7 +150,7 @@ def study_kernel(kernel):
         raise TypeError(f"The 'kernel' parameter must be None, a name or a dict. Got "
                         f"{type(kernel).__name__}.")
     if "family" in kernel:
-        from .angle_sweeps import centred_kernel
+        from .kernels import centred_kernel
 
         fam = _k.get_family(kernel["family"])
         if kernel.get("centred", True):
@@ -200,7 +200,8 @@ def seeds_per_d(ds, seeds_at_100, *, min_seeds=4):
 def sweep(ds, seeds, *, runner=None, first_seed=0, **task):
     """Run :func:`simulation_task` at every ``d`` in ``ds`` with ``seeds[i]`` seeds each.
 
-    All ``(d, seed)`` tasks go to ``runner`` at once (a :class:`raf.runner.Runner`; default: in
+    The seeds at ``d`` are ``first_seed + 1000 d + s``, ``s < seeds[i]``, so that the points at
+    different ``d`` are independent. All ``(d, seed)`` tasks go to ``runner`` at once (a :class:`raf.runner.Runner`; default: in
     process, no cache). Returns a :class:`Result` over ``(d, lam)``: for each error its mean over
     seeds, ``<error>_sem`` (standard error of the mean, ddof=1) and ``<error>_std``; ``n_seeds``;
     ``converged`` where every seed converged. A seed whose fit did not converge is excluded from
@@ -214,7 +215,8 @@ def sweep(ds, seeds, *, runner=None, first_seed=0, **task):
         raise ValueError(f"The 'seeds' parameter must give at least 2 seeds per d. Got {seeds!r}.")
     runner = Runner() if runner is None else runner
     lams = np.atleast_1d(np.asarray(task.pop("lams"), float))
-    tasks = [dict(task, d=d, lams=lams.tolist(), seed=first_seed + s)
+    # seed first_seed + 1000 d + s: every (d, s) its own data set, independent across d
+    tasks = [dict(task, d=d, lams=lams.tolist(), seed=first_seed + 1000 * d + s)
              for d, S in zip(ds, seeds) for s in range(S)]
     values = runner.map(simulation_task, tasks, desc="finite-size sweep")
     L = lams.size
@@ -262,7 +264,8 @@ class _quiet:
 
 def _theta_star_kernels(eps):
     from . import kernels as _k
-    from .angle_sweeps import centred_kernel, theta_star
+    from .kernels import centred_kernel
+    from .theory import theta_star
 
     gamma = float(_k.param_for_angle(_k.RBF, float(theta_star(eps))))
     rbf = centred_kernel(_k.RBF, gamma)
@@ -289,7 +292,7 @@ def _studies():
 STUDIES = _studies()
 
 
-def run_study(name, ds, *, seeds_at_100=48, min_seeds=4, runner=None, exponent=1.0):
+def run_study(name, ds, *, seeds_at_100=48, min_seeds=4, runner=None, exponent=1.0, first_seed=0):
     """One study of :data:`STUDIES`: the sweep over ``ds``, the theory, the extrapolation.
 
     Returns
@@ -308,7 +311,7 @@ def run_study(name, ds, *, seeds_at_100=48, min_seeds=4, runner=None, exponent=1
     spec = STUDIES[name]
     task = dict(spec["task"])
     seeds = seeds_per_d(ds, seeds_at_100, min_seeds=min_seeds)
-    sw = sweep(ds, seeds, runner=runner, **task)
+    sw = sweep(ds, seeds, runner=runner, first_seed=first_seed, **task)
     ker = study_kernel(task["kernel"])
     mu1, mustar = (1.0, 0.0) if ker is None else (ker.mu1, ker.mustar)
     th = theory.erm(task["alpha"], task["eps"], np.asarray(task["lams"], float), loss=task["loss"],
