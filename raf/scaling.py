@@ -319,7 +319,7 @@ def run_study(name, ds, *, seeds_at_100=48, min_seeds=4, runner=None, exponent=1
     obs = spec["observable"]
     fits = [fit_finite_size(sw.d[:, j], sw[obs][:, j], sw[obs + "_sem"][:, j], exponent=exponent)
             for j in range(sw.shape[1])]
-    values = np.asarray(th[obs], float).ravel()
+    values = np.asarray(getattr(th, obs), float).ravel()
     e_inf = np.array([f.e_inf for f in fits])
     e_inf_sem = np.array([f.e_inf_sem for f in fits])
     return {"sweep": sw, "theory": th, "fits": fits, "observable": obs, "theory_value": values,
