@@ -25,6 +25,12 @@ def _calls(log):
 
 TASKS = [{"seed": s, "d": d} for d in (20, 40) for s in range(3)]
 
+# real simulation tasks of raf.scaling: KRR (RBF on the sphere, three ridges) and the hinge SVM
+SIM_TASKS = [dict(d=d, alpha=2.0, eps=0.2, lams=[0.0, 0.1], seed=s, n_test=300, **kw)
+             for d in (30, 50) for s in range(2)
+             for kw in ({"kernel": {"family": "rbf", "param": 0.4, "centred": True}},
+                        {"kernel": None, "loss": "hinge"})]
+
 
 def _same(a, b):
     assert len(a) == len(b)
@@ -35,25 +41,33 @@ def _same(a, b):
 
 
 def test_processes_give_the_same_bits_as_in_process():
+    from raf.scaling import simulation_task
+
     ref = Runner().map(draw_task, TASKS)
     assert [r["seed"] for r in ref] == [t["seed"] for t in TASKS]  # order of the tasks
     runner = Runner(n_jobs=2)
     _same(runner.map(draw_task, TASKS), ref)
     assert runner.stats["mode"] == "processes" and runner.stats["computed"] == len(TASKS)
+    _same(runner.map(simulation_task, SIM_TASKS), Runner().map(simulation_task, SIM_TASKS))
 
 
 def test_dask_local_cluster_gives_the_same_bits():
     distributed = pytest.importorskip("distributed")
+    from raf.scaling import simulation_task
+
     ref = Runner().map(draw_task, TASKS)
+    ref_sim = Runner().map(simulation_task, SIM_TASKS)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
         assert len(cluster.workers) == 2
         runner = Runner(scheduler=cluster.scheduler_address)  # an address, as on a real cluster
         got = runner.map(draw_task, TASKS)
+        got_sim = runner.map(simulation_task, SIM_TASKS)  # raf tasks: the workers' code is checked
         with distributed.Client(cluster) as client:  # or a connected client
             got2 = Runner(scheduler=client).map(draw_task, TASKS)
     _same(got, ref)
     _same(got2, ref)
+    _same(got_sim, ref_sim)
     assert runner.stats["mode"] == "dask"
 
 
