@@ -23,7 +23,7 @@ import numpy as np
 
 from .result import Result
 
-__all__ = ["implicit_ridges", "fit_finite_size", "simulation_task", "seeds_per_d", "sweep", "STUDIES", "study_kernel",
+__all__ = ["implicit_ridges", "fit_finite_size", "fit_rate", "simulation_task", "seeds_per_d", "sweep", "STUDIES", "study_kernel",
            "run_study"]
 
 _ERRORS = ("e_gen", "e_mem", "e_train_rule")
@@ -116,17 +116,43 @@ def fit_finite_size(d, mean, sem, *, exponent=1.0):
     if not exponent > 0:
         raise ValueError(f"The 'exponent' parameter must be > 0. Got {exponent!r}.")
     A = np.stack([np.ones_like(d), d ** -exponent], axis=1)
-    w = 1.0 / sem
-    coef, *_ = np.linalg.lstsq(A * w[:, None], mean * w, rcond=None)
-    cov = np.linalg.inv((A * (w ** 2)[:, None]).T @ A)
-    chi2 = float(np.sum(((mean - A @ coef) * w) ** 2))
-    dof = d.size - 2
-    birge = math.sqrt(chi2 / dof) if dof > 0 else float("nan")
-    inflate = max(1.0, birge) if dof > 0 else 1.0
-    se = np.sqrt(np.diag(cov)) * inflate
+    coef, se, chi2, dof, birge = _wls(A, mean, sem)
     return Result({"exponent": exponent, "d_min": float(d.min()), "d_max": float(d.max())},
                   {"e_inf": coef[0], "e_inf_sem": se[0], "slope": coef[1], "slope_sem": se[1],
                    "chi2": chi2, "dof": dof, "birge": birge})
+
+
+def _wls(A, y, sigma):
+    """Weighted least squares ``y ~ A coef``; standard errors inflated by the Birge ratio if > 1."""
+    w = 1.0 / sigma
+    coef, *_ = np.linalg.lstsq(A * w[:, None], y * w, rcond=None)
+    cov = np.linalg.inv((A * (w ** 2)[:, None]).T @ A)
+    chi2 = float(np.sum(((y - A @ coef) * w) ** 2))
+    dof = y.size - A.shape[1]
+    birge = math.sqrt(chi2 / dof) if dof > 0 else float("nan")
+    inflate = max(1.0, birge) if dof > 0 else 1.0
+    return coef, np.sqrt(np.diag(cov)) * inflate, chi2, dof, birge
+
+
+def fit_rate(alpha, mean, sem):
+    """Weighted fit of ``mean = prefactor * alpha**slope`` on log-log axes (paper Fig. 6, 9).
+
+    The weights are ``mean / sem`` (the standard error of ``log mean``); errors of the slope and
+    of the prefactor as in :func:`fit_finite_size`. Returns a :class:`Result` with ``slope``,
+    ``slope_sem``, ``prefactor``, ``prefactor_sem``, ``chi2``, ``dof``, ``birge``.
+    """
+    alpha, mean, sem = (np.asarray(v, dtype=float).ravel() for v in (alpha, mean, sem))
+    if not (alpha.shape == mean.shape == sem.shape) or alpha.size < 3:
+        raise ValueError("The 'alpha', 'mean' and 'sem' parameters must have one shape, with at "
+                         f"least 3 points. Got {alpha.shape}, {mean.shape}, {sem.shape}.")
+    if np.any(alpha <= 0) or np.any(mean <= 0) or not np.all(sem > 0):
+        raise ValueError("The 'alpha' and 'mean' parameters must be > 0 and 'sem' > 0.")
+    A = np.stack([np.ones_like(alpha), np.log(alpha)], axis=1)
+    coef, se, chi2, dof, birge = _wls(A, np.log(mean), sem / mean)
+    return Result({"alpha_min": float(alpha.min()), "alpha_max": float(alpha.max())},
+                  {"slope": coef[1], "slope_sem": se[1], "prefactor": math.exp(coef[0]),
+                   "prefactor_sem": math.exp(coef[0]) * se[0], "chi2": chi2, "dof": dof,
+                   "birge": birge})
 
 
 # ----------------------------------------------------------------------------------------------

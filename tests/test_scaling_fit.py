@@ -57,3 +57,21 @@ def test_bad_input_is_named():
 def test_seed_schedule():
     assert seeds_per_d([100, 200, 400, 1600], 48) == [48, 24, 12, 4]
     assert seeds_per_d([1600], 48, min_seeds=6) == [6]
+
+
+def test_fit_rate_recovers_a_power_law_and_its_error():
+    from raf.scaling import fit_rate
+
+    alpha = np.array([10, 30, 100, 300, 1000.0])
+    y = 0.35 * alpha ** -0.5
+    f = fit_rate(alpha, y, 0.01 * y)
+    assert f.slope == pytest.approx(-0.5, abs=1e-12) and f.prefactor == pytest.approx(0.35)
+    rng = np.random.default_rng(3)
+    z = []
+    for _ in range(500):
+        noisy = y * (1 + 0.02 * rng.standard_normal(5))
+        g = fit_rate(alpha, noisy, 0.02 * y)
+        z.append((g.slope + 0.5) / g.slope_sem)
+    assert 0.9 < np.mean(np.abs(z) < 2) / 0.95 < 1.05
+    with pytest.raises(ValueError, match="'alpha'"):
+        fit_rate(alpha[:2], y[:2], y[:2])
