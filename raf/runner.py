@@ -182,6 +182,9 @@ class Runner:
     ----------
     n_jobs : int, default 1
         Local worker processes; 1 runs in this process. Ignored when ``scheduler`` is given.
+        The workers are *spawned* (not forked): a script that uses them must keep its top level
+        under ``if __name__ == "__main__":``, and ``fn`` must be importable (a module-level
+        function, as every task of :mod:`raf` is).
     scheduler : str or distributed.Client, optional
         A Dask scheduler address (``"tcp://host:8786"``) or a connected client: the tasks run
         on that cluster (its workers need the same ``raf``; the runner checks the code hash).
