@@ -92,3 +92,10 @@ def test_linear_model_rate_far_in_alpha(results):
     slope_theory = fit_rate(r["alphas"], theory, np.asarray(r["e_gen_sem"]) * theory / r["e_gen"]).slope
     assert abs(r["slope"] - slope_theory) < 3 * r["slope_sem"]
     assert r["slope_sem"] < 0.1
+
+
+def test_fig3_svm_points_within_tolerance(results):
+    """Hard-margin SVM across angles; its finite-size slope is taken as that of the hinge study."""
+    f3 = results["fig3"]
+    assert all(f3["svm_converged"])
+    assert np.all(_within(f3["svm_e_gen"], f3["svm_e_gen_sem"], f3["svm_theory"], f3["d_svm"], C_HINGE))
