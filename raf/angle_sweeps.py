@@ -93,8 +93,8 @@ def angle_sweep(alpha, eps, theta, *, loss="square", n_grid=129, n_golden=30):
     mu1, mustar = _unit(theta)
     a = alpha[:, None]
     r0 = erm(a, eps, 0.0, loss=loss, mu1=mu1, mustar=mustar)
-    lam, ropt = optimal_lambda(a, eps, loss=loss, mu1=mu1, mustar=mustar, n_grid=n_grid,
-                               n_golden=n_golden)
+    ropt = optimal_lambda(a, eps, loss=loss, mu1=mu1, mustar=mustar, n_grid=n_grid, n_golden=n_golden)
+    lam = ropt.lam
     shape = (alpha.size, theta.size)
 
     def grid(v):
@@ -208,7 +208,7 @@ def best_angle(alpha, eps, *, loss="hinge", regime="ridgeless", lo=0.0, hi=1.5, 
         mu1, mustar = _unit(th)
         if regime == "ridgeless":
             return erm(a, eps, 0.0, loss=loss, mu1=mu1, mustar=mustar).e_gen
-        return optimal_lambda(a, eps, loss=loss, mu1=mu1, mustar=mustar, **_OPT)[1].e_gen
+        return optimal_lambda(a, eps, loss=loss, mu1=mu1, mustar=mustar, **_OPT).e_gen
 
     lo = np.broadcast_to(lo, alpha.shape)
     hi = np.broadcast_to(hi, alpha.shape)
@@ -283,8 +283,9 @@ def tradeoff_curves(alpha, eps, theta, lams, *, loss="square"):
     theta, lams = np.ravel(theta), np.ravel(lams)
     mu1, mustar = _unit(theta[:, None])
     r = erm(float(alpha), float(eps), lams, loss=loss, mu1=mu1, mustar=mustar)
-    lam_opt, ropt = optimal_lambda(float(alpha), float(eps), loss=loss, mu1=mu1[:, 0],
-                                   mustar=mustar[:, 0], **_OPT)
+    ropt = optimal_lambda(float(alpha), float(eps), loss=loss, mu1=mu1[:, 0],
+                          mustar=mustar[:, 0], **_OPT)
+    lam_opt = ropt.lam
     ridge = {k: "ridge" for k in ("lam", "e_gen", "e_mem")}
     return Result({"theta": theta, "alpha": float(alpha), "eps": float(eps), "loss": loss},
                   {"lam": np.broadcast_to(lams, r.e_gen.shape), "e_gen": r.e_gen,

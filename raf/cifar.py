@@ -22,13 +22,11 @@ The kernels on images (RBF relative to the mean distance, the matched quadratic)
 
 from __future__ import annotations
 
-import time
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import Integer, Interval, check_choice, check_int, validated
+from ._validation import Integer, Interval, check_choice, validated
 from .image_kernels import _dot_products, _kernel_specs, _rbf, kernel_coefficients, kernel_matrices
 from .learners import _krr, _svm, learner_loss, ridges
 from .result import Result, warn_unconverged
@@ -403,7 +401,8 @@ def bandwidth_summary(res, *, kernels=None):
     alpha, eps, loss = float(sub.alpha.flat[0]), float(sub.eps.flat[0]), sub.loss
     mu1, mustar = sub.mu1[:, 0], sub.mustar[:, 0]
     th0 = erm(alpha, eps, 0.0, loss=loss, mu1=mu1, mustar=mustar)
-    lam_opt, thb = optimal_lambda(alpha, eps, loss=loss, mu1=mu1, mustar=mustar)
+    thb = optimal_lambda(alpha, eps, loss=loss, mu1=mu1, mustar=mustar)
+    lam_opt = thb.lam
     lams = sub.lam[0]
     j0 = int(np.argmin(lams))
     jb = np.nanargmin(sub.e_gen, axis=1)
@@ -439,6 +438,8 @@ def bandwidth_table(summary, bandwidths):
     return header, rows
 
 
+@validated(alpha=_ALPHA, eps=_EPS, gamma=Interval(0.0, np.inf, low_open=True), lams=ridges,
+           repeats=Integer(1), n_test=_optional_count)
 def linear_part_errors(alpha, eps, gamma, lams, *, repeats=3, seed=0, n_test=None, data=None,
                        rule_classes=("cat", "dog"), fact_class="automobile"):
     """KRR with the RBF kernel beside its linear part with the implicit ridge (THEORY §5).
@@ -457,12 +458,11 @@ def linear_part_errors(alpha, eps, gamma, lams, *, repeats=3, seed=0, n_test=Non
         ``"linear"`` (the RBF's linear part; its ``mu1, mustar, theta`` are the RBF's).
     """
     alpha, eps, gamma = float(alpha), float(eps), float(gamma)
-    lams = ridges("lams", lams)
     data = resolve_data(data)
     mu1, mustar, _ = kernel_coefficients.__wrapped__(gamma)
     rcond = 0.0 if lams.min() > 0 else None
     parts = []
-    for r in range(check_int("repeats", repeats)):
+    for r in range(repeats):
         ds = cifar10_raf.__wrapped__(alpha, eps, seed=(int(seed), r), rule_classes=rule_classes,
                                      fact_class=fact_class, n_test=n_test, data=data)
         T, Tt, tn, tnt = _dot_products(ds.X_train, ds.X_test, np.float64)

@@ -73,8 +73,14 @@ def max_deviation(sim, theory, *, keys=("e_gen", "e_mem"), floor=DEFAULT_FLOOR, 
 
     ``sim`` is a result of :mod:`raf.simulations` (outputs ``key`` and ``key + "_sem"``),
     ``theory`` anything with the attributes ``keys`` at the same points (a result of
-    :func:`raf.theory.erm`). NaN when any point is NaN.
+    :func:`raf.theory.erm`). NaN when any point is NaN or, on either side, flagged
+    ``converged=False``.
     """
-    return float(max(np.max(deviation(getattr(sim, k), getattr(sim, k + "_sem"),
-                                      getattr(theory, k), floor=floor, bias=bias))
+    def checked(res, k):
+        value = np.asarray(getattr(res, k), dtype=float)
+        ok = np.asarray(getattr(res, "converged", True), dtype=bool)
+        return np.where(ok, value, np.nan)
+
+    return float(max(np.max(deviation(checked(sim, k), getattr(sim, k + "_sem"),
+                                      checked(theory, k), floor=floor, bias=bias))
                      for k in keys))

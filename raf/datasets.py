@@ -58,7 +58,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._digests import FileDigests, file_digest  # noqa: F401 (file_digest: public helper)
+from ._digests import FileDigests
 
 __all__ = [
     "CIFAR10",

@@ -39,7 +39,7 @@ import numpy as np
 from scipy.special import comb
 from scipy.special import erf as _erf
 
-from raf._validation import Integer, Interval, check_choice, check_int, check_range, validated
+from raf._validation import Choice, Integer, Interval, check_choice, check_range, validated
 
 __all__ = [
     "ACTIVATION_NAMES",
@@ -97,13 +97,13 @@ ACTIVATION_NAMES = tuple(_ACTIVATIONS)
 _MAX_NODES = 350
 
 
+@validated(name=Choice(ACTIVATION_NAMES))
 def activation(name):
     """The activation function called ``name`` (one of :data:`ACTIVATION_NAMES`).
 
     ``"relu"`` is the plain (uncentred) ``max(u, 0)``; subtract ``mu0`` from
     :func:`coefficients` to centre it, as THEORY §6 advises for simulations.
     """
-    check_choice("activation", name, ACTIVATION_NAMES)
     return _ACTIVATIONS[name]
 
 
@@ -435,6 +435,7 @@ QUADRATIC = KernelFamily(
     inverse_tan2=lambda T: np.arctan(np.sqrt(T)))
 
 
+@validated(degree=Integer(2))
 def polynomial(degree=3):
     """Polynomial dot-product kernel family ``k(t) = (c + t)^p``, ``c > 0`` (paper Eq. (213)).
 
@@ -442,7 +443,7 @@ def polynomial(degree=3):
     = sum_{j>=2} C(p, j) c^(p-j)``; the angle decreases from ``pi/2`` (``c -> 0``) to 0
     (``c -> inf``).
     """
-    p = check_int("degree", degree, low=2)
+    p = degree
 
     def mu1(c):
         c = np.asarray(c, dtype=float)
@@ -475,8 +476,7 @@ FAMILIES = {
 
 def get_family(name):
     """The :class:`KernelFamily` called ``name`` (a key of :data:`FAMILIES`)."""
-    check_choice("family", name, tuple(FAMILIES))
-    return FAMILIES[name]
+    return FAMILIES[check_choice("family", name, tuple(FAMILIES))]
 
 
 @validated(theta=Interval(0.0, np.pi / 2))

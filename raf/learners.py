@@ -31,7 +31,7 @@ import warnings
 import numpy as np
 import scipy.linalg
 
-from ._validation import Interval, check_choice, validated
+from ._validation import Interval, check_choice, check_range, validated
 from .result import Result
 from .svm import _solve as _solve_dual
 from .theory.channels import LOSSES
@@ -48,8 +48,6 @@ LEARNER_LOSSES = ("square", "hinge")
 
 def ridges(name, value):
     """Spec of a ridge grid: a scalar or 1-d array of floats ``>= 0``, returned 1-d."""
-    from ._validation import check_range
-
     arr = check_range(name, value, 0.0)
     if arr.ndim > 1:
         raise ValueError(f"The '{name}' parameter must be a scalar or a 1-d array. "

@@ -175,9 +175,8 @@ def test_angle_sweep_validates(kw, name):
 def test_optimal_lambda_is_what_the_sweep_uses():
     th = np.array([0.6, 1.0])
     sw = asw.angle_sweep([2.0], EPS, th, loss="hinge")
-    lam, r = optimal_lambda(2.0, EPS, loss="hinge", mu1=np.cos(th), mustar=np.sin(th), n_grid=129,
-                            n_golden=30)
-    np.testing.assert_allclose(sw.lam_opt[0], lam)
+    r = optimal_lambda(2.0, EPS, loss="hinge", mu1=np.cos(th), mustar=np.sin(th), n_grid=129, n_golden=30)
+    np.testing.assert_allclose(sw.lam_opt[0], r.lam)
     np.testing.assert_allclose(sw.e_gen_opt[0], r.e_gen)
 
 

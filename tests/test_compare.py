@@ -41,3 +41,9 @@ def test_max_deviation_over_errors_and_points():
 def test_bad_parameters(kw, err):
     with pytest.raises(err, match=f"'{next(iter(kw))}' parameter"):
         deviation(0.3, 0.01, 0.3, **kw)
+
+
+def test_unconverged_points_are_not_compared():
+    sim = Result({"lam": [0.1, 1.0]}, {"e_gen": [0.30, 0.25], "e_gen_sem": [0.01, 0.01]})
+    theory = Result({"lam": [0.1, 1.0]}, {"e_gen": [0.30, 0.25]}, converged=[True, False])
+    assert np.isnan(max_deviation(sim, theory, keys=("e_gen",)))

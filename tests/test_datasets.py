@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from raf import datasets
+from raf._digests import file_digest
 from raf.datasets import (
     CIFAR10_CLASSES,
     CIFAR10CorruptError,
@@ -312,7 +313,7 @@ def test_verified_cache_is_verified_again(tmp_path, monkeypatch):
     src = write_batches(tmp_path / "src" / "cifar-10-batches-py", fake_arrays())
     archive = tar_folder(src, tmp_path / "cifar-10-python.tar.gz", "cifar-10-batches-py")
     monkeypatch.setitem(datasets.KNOWN_CHECKSUMS, archive.name,
-                        ("md5", datasets.file_digest(archive, "md5")))
+                        ("md5", file_digest(archive, "md5")))
     first = load_cifar10(archive)
     assert first.verified and not first.from_cache
     second = load_cifar10(archive)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from raf._validation import check_choice, check_range
+from raf._validation import Choice, Interval, validated
 from raf.rates import fit_power_law
 from raf.theory.channels import LOSSES
 from raf.theory import bayes_optimal, erm, large_alpha_coefficient, optimal_lambda
@@ -29,6 +29,8 @@ LAM_RANGE = (1e-3, 1e2)
 EPS_RANGE = (0.05, 0.9)
 
 
+@validated(loss=Choice(LOSSES), eps=Interval(0.0, 1.0, high_open=True),
+           theta=Interval(0.0, np.pi / 2), lam=Interval(0.0))
 def explorer_curves(eps, theta, lam, loss, optimal=False, *, n_alpha=25):
     """The numbers drawn by the explorer (no plotting).
 
@@ -42,14 +44,12 @@ def explorer_curves(eps, theta, lam, loss, optimal=False, *, n_alpha=25):
         ``coef_at_max`` (``E_gen sqrt(alpha)`` at the largest ``alpha``), ``krr_coefficient``;
         and the inputs.
     """
-    check_choice("loss", loss, LOSSES)
-    eps = float(check_range("eps", eps, 0.0, 1.0, high_open=True))
-    theta = float(check_range("theta", theta, 0.0, np.pi / 2))
-    lam = float(check_range("lam", lam, 0.0))
+    eps, theta, lam = float(eps), float(theta), float(lam)
     grid = np.geomspace(*ALPHA_RANGE, n_alpha)
     mu1, mustar = np.cos(theta), np.sin(theta)
     if optimal:
-        lam_used, r = optimal_lambda(grid, eps, loss=loss, mu1=mu1, mustar=mustar)
+        r = optimal_lambda(grid, eps, loss=loss, mu1=mu1, mustar=mustar)
+        lam_used = r.lam
     else:
         r = erm(grid, eps, lam, loss=loss, mu1=mu1, mustar=mustar)
         lam_used = np.full(grid.shape, lam)
@@ -69,6 +69,8 @@ def explorer_curves(eps, theta, lam, loss, optimal=False, *, n_alpha=25):
     }
 
 
+@validated(loss=Choice(LOSSES), eps=Interval(*EPS_RANGE), theta=Interval(0.0, 1.5),
+           lam=Interval(*LAM_RANGE))
 def large_alpha_rates_explorer(*, eps=0.2, theta=0.7, lam=0.1, loss="square", optimal=False):
     """Sliders ``eps, theta, lam``, a loss menu and an "optimal λ" box (see the module docstring).
 
@@ -80,10 +82,7 @@ def large_alpha_rates_explorer(*, eps=0.2, theta=0.7, lam=0.1, loss="square", op
 
     from .base import Explorer
 
-    check_choice("loss", loss, LOSSES)
-    eps = float(check_range("eps", eps, *EPS_RANGE))
-    theta = float(check_range("theta", theta, 0.0, 1.5))
-    lam = float(check_range("lam", lam, *LAM_RANGE))
+    eps, theta, lam = float(eps), float(theta), float(lam)
     style = {"description_width": "initial"}
     controls = {
         "eps": w.FloatSlider(value=eps, min=EPS_RANGE[0], max=EPS_RANGE[1], step=0.05,
