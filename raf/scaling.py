@@ -303,13 +303,13 @@ def _studies():
     rbf, quad = _theta_star_kernels(0.2)
     return {
         "krr_theta_star": dict(
-            title="KRR, RBF kernel at theta*, lambda -> 0+", observable="e_gen",
+            title="KRR, centred RBF at θ*", observable="e_gen",
             task=dict(alpha=2.0, eps=0.2, lams=[0.0, 0.1, 1.0], loss="square", kernel=rbf)),
         "matched_quadratic": dict(
-            title="KRR, truncated quadratic with the RBF's (mu1, mustar)", observable="e_gen",
+            title="KRR, truncated quadratic, same (μ1, μ*)", observable="e_gen",
             task=dict(alpha=2.0, eps=0.2, lams=[0.0, 0.1, 1.0], loss="square", kernel=quad)),
         "hinge_e_mem": dict(
-            title="hinge perceptron above alpha_c(0.2) = 2.99, lambda = 1e-3", observable="e_mem",
+            title="hinge perceptron E_mem, α = 3.5 > α_c", observable="e_mem",
             task=dict(alpha=3.5, eps=0.2, lams=[1e-3], loss="hinge", kernel=None, n_test=200)),
     }
 
