@@ -99,3 +99,8 @@ def test_fig3_svm_points_within_tolerance(results):
     f3 = results["fig3"]
     assert all(f3["svm_converged"])
     assert np.all(_within(f3["svm_e_gen"], f3["svm_e_gen_sem"], f3["svm_theory"], f3["d_svm"], C_HINGE))
+
+
+def test_fig12_points_within_tolerance(results):
+    f3 = results["fig3"]
+    assert np.all(_within(f3["fig12_e_gen"], f3["fig12_e_gen_sem"], f3["fig12_theory"], f3["d"], C_KRR))
