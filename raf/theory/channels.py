@@ -24,7 +24,7 @@ from scipy.special import ndtr
 from .gaussian import gauss_moments, gauss_pdf_moments, gauss_phi_cdf, gauss_phi_moments
 
 _A_SQ = np.sqrt(2.0 / np.pi)
-LOSSES = ("square", "hinge")
+LOSSES = ("square", "hinge", "logistic")
 
 
 def _angle_terms(m, q):
@@ -79,7 +79,9 @@ def hinge_channel(m, q, W, r, alpha, eps):
     return M, Q, U
 
 
-CHANNELS = {"square": square_channel, "hinge": hinge_channel}
+from .logistic import logistic_channel  # noqa: E402  (logistic.py imports this module lazily)
+
+CHANNELS = {"square": square_channel, "hinge": hinge_channel, "logistic": logistic_channel}
 
 
 def training_errors(m, q, W, r, eps):

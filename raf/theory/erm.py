@@ -13,8 +13,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .._validation import check_choice, check_range
-from .channels import CHANNELS, LOSSES, training_errors
+from .._validation import check_range
+from .generic import check_loss, loss_model, max_margin_path
 from .priors import kernel_prior, random_features_prior
 from .solver import solve_fixed_point
 from .square import square_fixed_point
@@ -61,10 +61,10 @@ class ERMResult:
 
 
 def _validate(alpha, eps, lam, loss, mu1, mustar, kappa):
-    check_choice("loss", loss, LOSSES)
     alpha = check_range("alpha", alpha, 0.0, low_open=True)
     eps = check_range("eps", eps, 0.0, 1.0)
     lam = check_range("lam", lam, 0.0)
+    check_loss(loss, lam)  # a name in LOSSES or a ConvexLoss (lam > 0)
     mu1 = check_range("mu1", mu1, 0.0)
     mustar = check_range("mustar", mustar, 0.0)
     if np.any(mu1 * mu1 + mustar * mustar == 0):
@@ -83,7 +83,7 @@ def _validate(alpha, eps, lam, loss, mu1, mustar, kappa):
 
 def _map(loss, P, idx_sub, r=None):
     """The map ``G`` of the fixed point for the grid points ``idx_sub`` (with optional ``r``)."""
-    channel = CHANNELS[loss]
+    channel = loss_model(loss).channel
     sub = {k: (None if v is None else v[idx_sub]) for k, v in P.items()}
     if r is not None:
         sub["r"] = r
@@ -159,8 +159,11 @@ def erm(alpha, eps, lam, *, loss="square", mu1=1.0, mustar=0.0, kappa=None, tol=
         Fraction of facts.
     lam : array_like, >= 0
         Ridge ``lambda`` of ``sum_mu loss + lambda/2 |w|^2``. ``0`` is the ridgeless limit.
-    loss : {"square", "hinge"}
-        Square loss (kernel ridge regression) or hinge loss (SVM).
+    loss : {"square", "hinge", "logistic"} or ConvexLoss
+        Square loss (kernel ridge regression), hinge loss (SVM), logistic loss (logistic
+        regression; at ``lambda = 0`` its max-margin limit where the data are separable,
+        :mod:`raf.theory.logistic`) or a user's convex loss (``lambda > 0``,
+        :mod:`raf.theory.generic`).
     mu1, mustar : array_like, >= 0
         Kernel coefficients (THEORY §3). ``mu1=1, mustar=0`` is the linear model.
     kappa : array_like or None
@@ -217,19 +220,22 @@ def erm(alpha, eps, lam, *, loss="square", mu1=1.0, mustar=0.0, kappa=None, tol=
                                    progress=bar)
             x[first], converged[first], n_iter[first] = fp.x, fp.converged, fp.n_iter
         rest = np.flatnonzero(~converged)
-        if rest.size:  # continuation in lambda from lambda = 1 down to the target
-            xr, cr, nr = _continuation(loss, P, lam, rest, tol=tol, max_iter=max_iter, progress=bar)
-            x[rest], converged[rest], n_iter[rest] = xr, cr, n_iter[rest] + nr
+        # continuation in lambda from lambda = 1 down to the target; ridgeless rescaled points
+        # (r = 0) of the logistic loss are max-margin ones and follow the hinge's path
+        for path, part in ((loss, rest[r[rest] > 0]), (max_margin_path(loss), rest[r[rest] == 0])):
+            if part.size:
+                xr, cr, nr = _continuation(path, P, lam, part, tol=tol, max_iter=max_iter, progress=bar)
+                x[part], converged[part], n_iter[part] = xr, cr, n_iter[part] + nr
         if bar is not None:
             bar.close()
         m, q, W = x.T
 
     rho_gen = np.clip(m / np.sqrt(q), -1.0, 1.0)
     e_gen = np.arccos(rho_gen) / np.pi
-    e_mem, e_rule = training_errors(m, q, W, r, eps)
+    e_mem, e_rule = loss_model(loss).training_errors(m, q, W, r, eps)
     with np.errstate(divide="ignore", invalid="ignore"):
         V = np.where(r > 0, W / np.where(r > 0, r, 1.0), np.inf)
-    channel = CHANNELS[loss]
+    channel = loss_model(loss).channel
     a_ch = alpha if kappa is None else alpha / kappa
     M, Q, U = channel(m, q, W, r, a_ch, eps)
     m_hat, q_hat, V_hat = M * r, Q * r * r, U * r
