@@ -29,7 +29,7 @@ from .proxquad import prox_conjugates, training_errors_loss
 __all__ = ["ConvexLoss", "loss_model", "check_loss", "max_margin_path"]
 
 _LADDER = (1.5, 3.0, 4.5, 6.2, 8.2, 10.6, 13.5, 17.0, 21.5, 27.0)
-_Z_CHECK = np.concatenate([np.linspace(-6.0, 6.0, 241), [-20.0, -12.0, -9.0, 9.0, 12.0, 20.0]])
+_Z_CHECK = np.sort(np.concatenate([np.linspace(-6.0, 6.0, 241), [-20.0, -12.0, -9.0, 9.0, 12.0, 20.0]]))
 
 
 class ConvexLoss:

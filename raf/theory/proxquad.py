@@ -47,7 +47,7 @@ _Q_MIN = 1e-14  # floor of q: changes the integrals by O(q) relative, keeps the 
 _XGL, _WGL = np.polynomial.legendre.leggauss(N_GL)
 
 
-def prox_solve(loss, y, omega, V, *, n_newton=40, rtol=1e-12):
+def prox_solve(loss, y, omega, V, *, n_newton=60, rtol=1e-12):
     """Proximal value ``p`` with ``p + V l'(y, p) = omega`` (safeguarded Newton, vectorised).
 
     ``omega`` and ``V`` broadcast. The root is bracketed before Newton starts: on a
@@ -85,6 +85,7 @@ def prox_solve(loss, y, omega, V, *, n_newton=40, rtol=1e-12):
     x = np.where(stuck, p, np.clip(x, lo, hi))
     shape = x.shape
     x, lo, hi, om, Vf = (v.ravel() for v in (x, lo, hi, omega, V))
+    prev = np.abs(hi - lo)  # size of the step before last (rtsafe rule)
     act = np.flatnonzero(~stuck.ravel() & (hi > lo))
     for _ in range(n_newton):
         if act.size == 0:
@@ -94,11 +95,15 @@ def prox_solve(loss, y, omega, V, *, n_newton=40, rtol=1e-12):
         la = np.where(h < 0, xa, la)
         ha = np.where(h > 0, xa, ha)
         dh = 1.0 + Va * loss.hess(y, xa)
-        xn = xa - h / dh
-        out = ~((xn > la) & (xn < ha))
+        step = h / dh
+        xn = xa - step
+        small = np.abs(step) <= rtol * (1.0 + np.abs(xa))  # converged: keep the Newton point
+        # bisect when Newton leaves the bracket or does not halve the step of two iterations ago
+        out = ~small & (~((xn > la) & (xn < ha)) | (2.0 * np.abs(step) > prev[act]))
         xn = np.where(out, 0.5 * (la + ha), xn)
+        prev[act] = np.where(out, 0.5 * (ha - la), np.abs(step))
         lo[act], hi[act], x[act] = la, ha, xn
-        done = (np.abs(xn - xa) <= rtol * (1.0 + np.abs(xa))) | (h == 0) | (ha - la <= rtol * (1 + np.abs(xa)))
+        done = small | (h == 0) | (ha - la <= rtol * (1.0 + np.abs(xa)))
         act = act[~done]
     return x.reshape(shape)
 
@@ -154,8 +159,9 @@ def prox_conjugates(loss, m, q, W, r, alpha, eps):
     for y, wy in loss.labels:
         kinks = loss.kinks(y)
         # smooth pieces: integrate over p, panels between the images of the omega grid
-        p_bp = prox_solve(loss, y, np.concatenate([omega_bp, -Lw, Lw], axis=1), V, n_newton=8, rtol=1e-6)
-        p_lo, p_hi = p_bp[:, -2:-1], p_bp[:, -1:]
+        p_bp = prox_solve(loss, y, np.concatenate([omega_bp, -Lw, Lw], axis=1), V,
+                          n_newton=getattr(loss, "newton_steps", 60), rtol=1e-6)
+        p_lo, p_hi = p_bp[:, -2:-1], p_bp[:, -1:]  # the range of p: omega in [-L sigma, L sigma]
         extra = [p_bp, loss.p_points(y, V, p_lo, p_hi)]
         if kinks:
             extra.append(np.broadcast_to(np.array([k[0] for k in kinks]), (n, len(kinks))))
