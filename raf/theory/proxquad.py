@@ -2,15 +2,15 @@
 
 Given ``(m, q, W)`` and the scale ``r`` (``V = W/r``, ``r > 0``), the rescaled
 conjugates of the loss ``l(y, z)`` are, with ``omega ~ N(0, q)``, ``sigma = sqrt(q)``,
-``rho = m/sigma``, ``s = sqrt(1 - rho^2)``, ``a = rho/s`` and the proximal value
+``cos_gen = m/sigma``, ``s = sqrt(1 - cos_gen^2)``, ``slope = cos_gen/s`` and the proximal value
 ``p = prox(y, omega, V)`` (``omega = p + V l'(y, p)``)::
 
     M = alpha (1-eps)/sqrt(2 pi) sum_y y E_{omega ~ N(0, q s^2)}[ -l'(y, p)/r ]
     Q = alpha sum_y E_{omega ~ N(0, q)}[ P(y|omega) (l'(y, p)/r)^2 ]
     U = alpha sum_y E_{omega ~ N(0, q)}[ P(y|omega) l''(y, p)/(r + W l''(y, p)) ]
 
-with ``P(y|omega) = eps/2 + (1-eps) Phi(y a omega/sigma)``. ``M`` is THEORY §5's
-``E[f_out (z - c)]/s^2`` after the Gaussian product ``phi(x) phi(a x) = phi(x/s)/sqrt(2 pi)``
+with ``P(y|omega) = eps/2 + (1-eps) Phi(y slope omega/sigma)``. ``M`` is THEORY §5's
+``E[f_out (z - c)]/s^2`` after the Gaussian product ``phi(x) phi(slope x) = phi(x/s)/sqrt(2 pi)``
 (no steep factor left in it). At a kink ``z_k`` of the loss (subgradient
 ``[g-, g+]``) the proximal value sticks at ``p = z_k`` for ``omega`` in
 ``[z_k + V g-, z_k + V g+]``; there ``-l'/r`` reads ``(z_k - omega)/W`` and the
@@ -21,7 +21,7 @@ Quadrature. On the smooth pieces the integrals are taken over ``p`` rather than
 so no proximal problem is solved at the nodes, and the ``U`` integrand becomes
 ``l''(y, p)/r dp``. The ``p``-axis is cut into panels at the images ``p(omega_j)``
 of fixed ``omega`` grids scaled by ``sigma`` and by ``sigma s`` (where the Gaussian
-weights and the step ``Phi(a omega/sigma)`` vary), at the loss's kinks and at a few
+weights and the step ``Phi(slope omega/sigma)`` vary), at the loss's kinks and at a few
 loss-specific points; each panel gets ``N_GL`` Gauss--Legendre nodes. The flat
 intervals of the kinks are integrated over ``omega`` on the same grid. Only the
 panel ends need proximal values, and only roughly (a few safeguarded Newton steps):
@@ -75,10 +75,8 @@ def prox_solve(loss, y, omega, V, *, n_newton=60, rtol=1e-12):
     w_in = np.clip(omega, lo, hi)
     g = loss.grad(y, w_in)
     other = omega - V * g
-    a = np.minimum(omega, other)
-    b = np.maximum(omega, other)
-    lo = np.where(stuck, p, np.maximum(lo, a))
-    hi = np.where(stuck, p, np.minimum(hi, b))
+    lo = np.where(stuck, p, np.maximum(lo, np.minimum(omega, other)))
+    hi = np.where(stuck, p, np.minimum(hi, np.maximum(omega, other)))
     guess = getattr(loss, "prox_guess", None)
     x = guess(y, omega, V) if guess is not None else np.full(omega.shape, np.nan)
     x = np.where(np.isfinite(x), x, 0.5 * (lo + hi))
@@ -122,12 +120,12 @@ def _gl_panels(b):
     return row, (lo + hi) * 0.5 + half * _XGL, half * _WGL
 
 
-def _weights(omega, sigma, s, a, eps, y):
+def _weights(omega, sigma, s, slope, eps, y):
     """``(w_M, w_Q)``: ``N(omega; 0, q s^2)`` and ``N(omega; 0, q) P(y | omega)``."""
     x = omega / sigma
     ss = sigma * s
     wM = np.exp(-0.5 * (omega / ss) ** 2) / (_SQRT2PI * ss)
-    wQ = np.exp(-0.5 * x * x) / (_SQRT2PI * sigma) * (0.5 * eps + (1.0 - eps) * ndtr(y * a * x))
+    wQ = np.exp(-0.5 * x * x) / (_SQRT2PI * sigma) * (0.5 * eps + (1.0 - eps) * ndtr(y * slope * x))
     return wM, wQ
 
 
@@ -149,9 +147,9 @@ def prox_conjugates(loss, m, q, W, r, alpha, eps):
     m, q, W, r, alpha, eps = (v.reshape(-1, 1) for v in (m, q, W, r, alpha, eps))
     n = m.shape[0]
     sigma = np.sqrt(np.maximum(q, _Q_MIN))  # q -> 0 (mu1 -> 0): the weights tend to a point mass
-    rho = np.clip(m / sigma, -1.0 + 1e-15, 1.0 - 1e-15)
-    s = np.sqrt(1.0 - rho * rho)
-    a = rho / s
+    cos_gen = np.clip(m / sigma, -1.0 + 1e-15, 1.0 - 1e-15)
+    s = np.sqrt(1.0 - cos_gen * cos_gen)
+    slope = cos_gen / s
     V = W / r
     Lw = _L * sigma
     omega_bp = np.concatenate([sigma * _G_SIGMA, sigma * s * _G_S], axis=1)  # (N, K)
@@ -170,7 +168,7 @@ def prox_conjugates(loss, m, q, W, r, alpha, eps):
         g1, g2 = loss.grad_hess(y, p)
         Vr, rr = V[row], r[row]
         omega = p + Vr * g1
-        wM, wQ = _weights(omega, sigma[row], s[row], a[row], eps[row], y)
+        wM, wQ = _weights(omega, sigma[row], s[row], slope[row], eps[row], y)
         f = -g1 / rr  # rescaled f_out
         fj = wgl * f * (1.0 + Vr * g2)  # d omega = (1 + V l'') dp
         M += wy * y * _row_sums(row, fj * wM, n)
@@ -182,7 +180,7 @@ def prox_conjugates(loss, m, q, W, r, alpha, eps):
             B = np.clip(zk + V * gp, -Lw, Lw)
             bb = np.sort(np.clip(np.concatenate([omega_bp, A, B], axis=1), A, B), axis=1)
             row, om, wo = _gl_panels(bb)
-            wM, wQ = _weights(om, sigma[row], s[row], a[row], eps[row], y)
+            wM, wQ = _weights(om, sigma[row], s[row], slope[row], eps[row], y)
             f = (zk - om) / W[row]
             M += wy * y * _row_sums(row, wo * wM * f, n)
             Q += wy * _row_sums(row, wo * wQ * f * f, n)
@@ -205,11 +203,11 @@ def training_errors_loss(loss, m, q, W, r, eps):
     from .gaussian import gauss_phi_cdf
 
     sigma = np.sqrt(q)
-    rho = np.clip(m / sigma, -1.0 + 1e-15, 1.0 - 1e-15)
-    a = rho / np.sqrt(1.0 - rho * rho)
+    cos_gen = np.clip(m / sigma, -1.0 + 1e-15, 1.0 - 1e-15)
+    slope = cos_gen / np.sqrt(1.0 - cos_gen * cos_gen)
     V = W / r
     tp = V * loss.grad_zero(1, +1) / sigma  # omega threshold / sigma for y = +1
     tm = V * loss.grad_zero(-1, -1) / sigma  # for y = -1
     e_mem = 0.5 * (ndtr(tp) + ndtr(-tm))
-    e_rule = gauss_phi_cdf(tp, a) + gauss_phi_cdf(-tm, a)
+    e_rule = gauss_phi_cdf(tp, slope) + gauss_phi_cdf(-tm, slope)
     return e_mem, np.maximum(e_rule, 0.0)
