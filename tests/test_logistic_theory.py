@@ -269,6 +269,23 @@ def test_convex_loss_rejects_bad_losses():
         ConvexLoss(lambda y, z: float(z) ** 2, lambda y, z: 2 * z)
 
 
+def test_squared_hinge_is_the_square_loss_while_no_margin_exceeds_one():
+    # max(0, 1 - y z)^2 / 2 equals the square loss (y - z)^2 / 2 for y z < 1: at large lambda
+    # the proximal values stay below the kink, and the two losses give the same errors
+    value = lambda y, z: 0.5 * np.maximum(0.0, 1.0 - y * z) ** 2  # noqa: E731
+    grad = lambda y, z: -y * np.maximum(0.0, 1.0 - y * z)  # noqa: E731
+    hess = lambda y, z: (y * z < 1).astype(float)  # noqa: E731
+    with pytest.raises(ValueError, match="kinks"):  # l'' jumps at y z = 1
+        ConvexLoss(value, grad, hess)
+    sq_hinge = ConvexLoss(value, grad, hess, kinks={1: [1.0], -1: [-1.0]}, name="squared hinge")
+    lam = np.array([0.01, 1.0, 100.0, 1e4])
+    a = erm(2.0, 0.2, lam, loss=sq_hinge, mu1=0.8, mustar=0.6)
+    b = erm(2.0, 0.2, lam, loss="square", mu1=0.8, mustar=0.6)
+    assert a.converged.all()
+    np.testing.assert_allclose(a.e_gen[2:], b.e_gen[2:], atol=1e-10)
+    assert np.all(np.abs(a.e_gen[:2] - b.e_gen[:2]) > 1e-5)  # a different loss where margins exceed 1
+
+
 def test_convex_loss_needs_positive_lambda_and_named_losses_stay_checked():
     with pytest.raises(ValueError, match="'lam'.*ConvexLoss"):
         erm(2.0, 0.2, [0.0, 0.1], loss=SQUARE)

@@ -3,8 +3,8 @@
 :class:`ConvexLoss` wraps a loss ``l(y, z)`` (labels ``y = +-1``, prediction ``z``) given
 as Python functions: its value, first derivative in ``z`` and, optionally, second
 derivative (by finite differences of the first otherwise) and proximal operator (used
-as a starting point, then polished). Non-differentiable points ("kinks", like the
-hinge's ``y z = 1``) are declared; between them the loss must be twice differentiable.
+as a starting point, then polished). Points where ``l'`` or ``l''`` jumps ("kinks", like
+the hinge's ``y z = 1``) are declared; between them the loss must be twice differentiable.
 It is checked on entry: convex (``l'`` non-decreasing and ``l'' >= 0`` on a grid),
 derivatives consistent with finite differences, proximal operator optimal. Then::
 
@@ -46,9 +46,10 @@ class ConvexLoss:
         ``prox(y, omega, V) = argmin_p (p - omega)^2/(2V) + l(y, p)``, vectorised; used as
         the starting point of the solver's Newton steps.
     kinks : dict or sequence, optional
-        Points where ``l`` is not differentiable: ``{1: [z, ...], -1: [z, ...]}`` (a
-        sequence applies to both labels). The subgradient at a kink is read from ``grad``
-        just left and right of it.
+        Points where ``l'`` or ``l''`` jumps: ``{1: [z, ...], -1: [z, ...]}`` (a sequence
+        applies to both labels), e.g. ``{1: [1.0], -1: [-1.0]}`` for the hinge and the
+        squared hinge. The subgradient at a kink is read from ``grad`` just left and right of
+        it; the quadrature puts a panel end there.
     name : str
         Shown in messages and ``repr``.
     check : bool
@@ -201,7 +202,7 @@ class ConvexLoss:
             raise ValueError(
                 f"The loss {self.name!r}: '{what}' disagrees with finite differences of '{of}' at "
                 f"y={y:+d}, z={z[i]:.6g} ({got[i]:.8g} vs {fd[i]:.8g}). Check the formula; if the loss "
-                "is not differentiable there, declare the point in 'kinks'.")
+                "or its derivative jumps there, declare the point in 'kinks'.")
 
     def _check_prox(self, y):
         omega = np.linspace(-8.0, 8.0, 33)
