@@ -8,9 +8,10 @@ call of :func:`raf.theory.erm` and adds its two end points:
 
 * ``lambda -> 0``: the ridgeless limit, solved exactly by ``erm(..., lam=0)`` (kernel
   limit and linear model);
-* ``lambda -> inf``: for every loss with ``loss'(y, 0) = -y`` (square and hinge) the
-  minimiser is ``w ~ (1/lambda) sum_mu y_mu phi(x_mu)``, the same estimator for both
-  losses; in the kernel limit its errors are the closed form
+* ``lambda -> inf``: for every loss with ``loss'(y, 0) = -c y`` (square and hinge,
+  ``c = 1``; logistic, ``c = 1/2``) the minimiser is ``w ~ (c/lambda) sum_mu y_mu phi(x_mu)``,
+  the same estimator up to its scale, which the signs do not see; in the kernel limit its
+  errors are the closed form
   :func:`raf.theory.square_large_lambda` (paper App. C.2).
 
 At finite width (``kappa`` a number) ``raf.theory.erm`` has no ridgeless solution: the
@@ -43,7 +44,7 @@ __all__ = [
 LAM_INF_NUMERIC = 1e8
 """Ridge at which the ``lambda -> inf`` end point is evaluated at finite width ``kappa``."""
 
-_LOSSES = ("square", "hinge")
+_LOSSES = ("square", "hinge", "logistic")
 
 
 @dataclass
@@ -103,7 +104,7 @@ def tradeoff_curve(alpha, eps, *, loss="square", mu1=1.0, mustar=0.0, kappa=None
         Sample complexity.
     eps : array_like, in [0, 1]
         Fraction of facts.
-    loss : {"square", "hinge"}
+    loss : {"square", "hinge", "logistic"}
     mu1, mustar : array_like, >= 0
         Kernel coefficients (THEORY §3); ``mu1=1, mustar=0`` is the linear model.
     kappa : array_like or None

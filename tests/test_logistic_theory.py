@@ -24,6 +24,7 @@ from raf.theory import ConvexLoss, alpha_c, bayes_optimal, erm
 from raf.theory.channels import CHANNELS, training_errors
 from raf.theory.logistic import LOGISTIC, logistic_channel
 from raf.theory.proxquad import prox_solve
+from raf.tradeoff import tradeoff_curve
 
 
 # ---------------------------------------------------------------- the three losses, by hand
@@ -239,6 +240,19 @@ def test_random_features_logistic_converge_to_kernel_limit():
         assert rf.converged.all()
         gaps.append(np.max(np.abs(rf.e_gen - kern.e_gen)))
     assert gaps[0] > gaps[1] > gaps[2] and gaps[2] < 1e-3
+
+
+def test_tradeoff_curve_end_points_of_the_logistic_loss():
+    # lambda -> inf: the Hebbian estimator, the closed form shared with square and hinge (the
+    # logistic slope at 0 is half theirs, which no sign sees); lambda -> 0: the max-margin point
+    mu1, mustar = np.array([1.0, 0.8]), np.array([0.0, 0.6])
+    c = tradeoff_curve(2.0, 0.2, loss="logistic", mu1=mu1, mustar=mustar, lams=[1e-2, 1.0, 1e6])
+    assert c.converged.all() and c.lam0_exact
+    np.testing.assert_allclose(c.e_gen[:, -1], c.e_gen_laminf, atol=1e-6)
+    np.testing.assert_allclose(c.e_mem[:, -1], c.e_mem_laminf, atol=1e-5)
+    hinge0 = erm(2.0, 0.2, 0.0, loss="hinge", mu1=mu1, mustar=mustar)
+    np.testing.assert_array_equal(c.e_gen_lam0, hinge0.e_gen)
+    np.testing.assert_array_equal(c.e_mem_lam0, 0.0)
 
 
 def test_eps_one_gives_chance():

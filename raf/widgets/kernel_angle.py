@@ -36,7 +36,7 @@ def explorer_curves(alpha, eps, lam, theta, loss, view, *, n_theta=36, n_lam=40)
         ``lam_grid`` (trade-off view), ``e_gen_at``, ``e_mem_at`` (at the chosen point),
         ``theta_star`` and the inputs.
     """
-    check_choice("loss", loss, ("square", "hinge"))
+    check_choice("loss", loss, ("square", "hinge", "logistic"))
     check_choice("view", view, VIEWS)
     alpha = float(check_range("alpha", alpha, 0.0, low_open=True))
     eps = float(check_range("eps", eps, 0.0, 1.0, high_open=True))
@@ -70,7 +70,7 @@ def kernel_angle_explorer(*, alpha=4.0, eps=0.2, lam=1e-2, theta=None, loss="squ
 
     from .base import Explorer
 
-    check_choice("loss", loss, ("square", "hinge"))
+    check_choice("loss", loss, ("square", "hinge", "logistic"))
     check_choice("view", view, VIEWS)
     alpha = float(check_range("alpha", alpha, 0.5, 30.0))
     eps = float(check_range("eps", eps, 0.0, 0.9))
@@ -90,7 +90,7 @@ def kernel_angle_explorer(*, alpha=4.0, eps=0.2, lam=1e-2, theta=None, loss="squ
         "theta": w.FloatSlider(value=theta, min=THETA_RANGE[0], max=THETA_RANGE[1], step=0.02,
                                description="θ", readout_format=".2f", style=style,
                                continuous_update=False),
-        "loss": w.Dropdown(options=["square", "hinge"], value=loss, description="loss"),
+        "loss": w.Dropdown(options=["square", "hinge", "logistic"], value=loss, description="loss"),
         "view": w.Dropdown(options=list(VIEWS), value=view, description="view"),
     }
 

@@ -66,7 +66,7 @@ def perceptron_tradeoff_explorer(*, alpha=2.0, eps=0.2, kappa=KAPPA_KERNEL, acti
     Controls: ``alpha`` (sample complexity), ``eps`` (fraction of facts), ``kappa``
     (width ratio of random features; "kernel" is the limit ``kappa -> inf``),
     ``activation`` ("linear", "erf", "relu"; with "linear" and "kernel" this is the
-    perceptron) and ``loss`` ("square", "hinge"). ``state`` holds the plotted numbers:
+    perceptron) and ``loss`` ("square", "hinge", "logistic"). ``state`` holds the plotted numbers:
     ``lam``, ``e_gen``, ``e_mem`` along the curve and the end points.
     """
     import ipywidgets as w
@@ -81,7 +81,8 @@ def perceptron_tradeoff_explorer(*, alpha=2.0, eps=0.2, kappa=KAPPA_KERNEL, acti
                                    continuous_update=False, style=style),
         "activation": w.Dropdown(options=list(ACTIVATIONS), value=activation, description="activation",
                                  style=style),
-        "loss": w.Dropdown(options=["square", "hinge"], value=loss, description="loss", style=style),
+        "loss": w.Dropdown(options=["square", "hinge", "logistic"], value=loss, description="loss",
+                             style=style),
     }
 
     def draw(fig, **values):
