@@ -25,7 +25,7 @@ from .proxquad import prox_conjugates, training_errors_loss
 
 __all__ = ["LOGISTIC", "logistic_channel", "logistic_training_errors"]
 
-_LADDER = (1.5, 3.0, 4.5, 6.2, 8.2, 10.6, 13.5, 17.0, 21.5, 27.0)
+_LADDER = (1.6, 3.3, 5.2, 7.5, 10.3, 13.8, 18.5, 25.0)
 
 
 class _Logistic:
@@ -33,7 +33,7 @@ class _Logistic:
 
     name = "logistic"
     labels = ((1, 2.0),)
-    newton_steps = 8  # from prox_guess; panel ends need little accuracy
+    newton_steps = 5  # from prox_guess; panel ends need little accuracy
 
     @staticmethod
     def value(y, z):
