@@ -19,7 +19,6 @@ and is solved as the plain system at ``lambda = 0`` (``r = 1``).
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
 
 from .proxquad import prox_conjugates, training_errors_loss
 
@@ -41,11 +40,11 @@ class _Logistic:
 
     @staticmethod
     def grad(y, z):
-        return -y * expit(-y * z)
+        return _Logistic.grad_hess(y, z)[0]
 
     @staticmethod
     def hess(y, z):
-        return expit(y * z) * expit(-y * z)  # not e (1 - e): 1 - expit(t) cancels for t >> 1
+        return _Logistic.grad_hess(y, z)[1]
 
     @staticmethod
     def kinks(y):
@@ -57,7 +56,7 @@ class _Logistic:
 
     @staticmethod
     def grad_hess(y, z):
-        """``(l', l'')`` from one ``expit``: ``e = expit(-|t|)``, ``l'' = e (1 - e)`` (no cancellation)."""
+        """``(l', l'')`` from one exponential: ``e = expit(-|t|)``, ``l'' = e (1 - e)`` (no cancellation)."""
         t = y * z
         x = np.exp(-np.abs(t))
         e = x / (1.0 + x)  # expit(-|t|) <= 1/2

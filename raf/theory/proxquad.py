@@ -89,10 +89,11 @@ def prox_solve(loss, y, omega, V, *, n_newton=60, rtol=1e-12):
         if act.size == 0:
             break
         xa, la, ha, wa, Va = x[act], lo[act], hi[act], om[act], Vf[act]
-        h = xa + Va * loss.grad(y, xa) - wa
+        g1, g2 = loss.grad_hess(y, xa)
+        h = xa + Va * g1 - wa
         la = np.where(h < 0, xa, la)
         ha = np.where(h > 0, xa, ha)
-        dh = 1.0 + Va * loss.hess(y, xa)
+        dh = 1.0 + Va * g2
         step = h / dh
         xn = xa - step
         small = np.abs(step) <= rtol * (1.0 + np.abs(xa))  # converged: keep the Newton point
