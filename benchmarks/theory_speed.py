@@ -67,8 +67,8 @@ def main():
     print(f"Bayes-optimal grid : {r.e_gen.size} points in {t:.3f} s")
 
     th = np.linspace(0.0, 1.2, 60)
-    t, (lo, r) = timed(lambda: optimal_lambda(alpha[..., 0], 0.2, loss="hinge", mu1=np.cos(th),
-                                              mustar=np.sin(th)), repeat=1)
+    t, r = timed(lambda: optimal_lambda(alpha[..., 0], 0.2, loss="hinge", mu1=np.cos(th),
+                                        mustar=np.sin(th)), repeat=1)
     print(f"hinge lambda_opt   : {r.e_gen.size} (alpha, theta) points in {t:.3f} s, "
           f"converged {int(r.converged.sum())}")
 

@@ -214,7 +214,7 @@ def logistic_errors(K_train, y_train, K_test, y_test, lams, *, fact_mask, featur
 
 
 # ----------------------------------------------------------------------------------------------
-# simulations on Gaussian RAF data
+# simulations on Gaussian RAF data (the conventions of raf.simulations)
 # ----------------------------------------------------------------------------------------------
 _KEYS = ("e_gen", "e_mem", "e_train_rule")
 
@@ -228,8 +228,10 @@ def _check_seeds(seeds):
     return tuple(int(s) for s in seeds)
 
 
-def _simulate(draw_fit, d, alpha, eps, lams, seeds, n_test, meta):
+def _simulate(draw_fit, d, alpha, eps, lams, seeds, n_test, meta, what):
+    """Per seed: draw (as :func:`raf.simulations.seed_streams`), fit all ``lams``; summarise over seeds."""
     from raf.data import n_samples, sample, sample_test
+    from raf.simulations import seed_streams
 
     d = check_int("d", d)
     n = n_samples(d, alpha)
@@ -241,58 +243,60 @@ def _simulate(draw_fit, d, alpha, eps, lams, seeds, n_test, meta):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # one warning below, for all seeds
         for seed in seeds:
-            s_train, s_test, s_feat = np.random.SeedSequence(seed).spawn(3)  # as raf.experiments
+            s_train, s_test, _ = seed_streams(seed)
             data = sample(d, alpha, eps, seed=s_train)
             X_test, y_test = sample_test(data.teacher, n_test, seed=s_test)
-            per_seed.append(draw_fit(data, X_test, y_test, lams, s_feat))
+            per_seed.append(draw_fit(data, X_test, y_test, lams))
+    S = len(seeds)
     outputs = {}
     for key in _KEYS:
-        arr = np.stack([r[key] for r in per_seed], axis=-1)  # (L, S)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # no facts: all NaN
-            outputs[key] = np.nanmean(arr, axis=-1)
-            outputs[key + "_std"] = np.nanstd(arr, axis=-1, ddof=1) if len(seeds) > 1 else np.zeros(lams.size)
-        outputs[key + "_all"] = arr
-    conv = np.all([r.converged for r in per_seed], axis=0)
-    res = Result({"lam": lams, **meta, "d": d, "n": n, "alpha": float(alpha), "eps": eps},
-                 outputs, converged=conv, n_iter=np.max([r.n_iter for r in per_seed], axis=0),
+        arr = np.stack([np.asarray(r[key], float) for r in per_seed], axis=-1)  # (L, S)
+        outputs[key] = arr.mean(axis=-1)
+        outputs[key + "_sem"] = arr.std(axis=-1, ddof=1) / np.sqrt(S) if S > 1 else np.full(lams.shape, np.nan)
+        outputs[key + "_seeds"] = arr
+    outputs["seed"] = np.broadcast_to(np.asarray(seeds), (lams.size, S))
+    res = Result({"lam": lams, "d": d, "n": n, "alpha": float(alpha), "eps": eps, "loss": "logistic", **meta},
+                 outputs, converged=np.all([r.converged for r in per_seed], axis=0),
+                 n_iter=np.sum([r.n_iter for r in per_seed], axis=0),
                  residual=np.max([r.residual for r in per_seed], axis=0),
-                 trailing={k + "_all": "seed" for k in _KEYS})
-    return warn_unconverged(res, "logistic regression simulation", stacklevel=4)
+                 trailing={**{k + "_seeds": "seed" for k in _KEYS}, "seed": "seed"})
+    return warn_unconverged(res, what, stacklevel=4)
 
 
 def simulate_logistic_linear(d, alpha, eps, lams, *, seeds=(0, 1, 2, 3, 4), n_test=4000, tol=1e-9):
-    """Linear logistic regression ``f(x) = w . x/sqrt(d)`` on Gaussian RAF data, per seed.
+    """Linear logistic regression ``f(x) = w . x/sqrt(d)`` on Gaussian RAF data, averaged over seeds.
 
-    Theory: ``raf.theory.erm(alpha, eps, lam, loss="logistic")``. Returns a :class:`Result`
-    over ``lam`` with ``e_gen``, ``e_mem``, ``e_train_rule`` (mean over seeds), ``*_std``
-    (standard deviation over seeds, ddof=1) and ``*_all`` (per seed, trailing axis ``seed``).
+    The data of seed ``s`` are those of :func:`raf.simulations.simulate_linear` at the same seed.
+    Theory: ``raf.theory.erm(alpha, eps, lam, loss="logistic")``. Returns a :class:`Result` over
+    ``lam``, as :mod:`raf.simulations`: for each error ``e`` in ``e_gen``, ``e_mem``,
+    ``e_train_rule`` the mean ``e``, its standard error ``e_sem`` and the per-seed ``e_seeds``
+    (trailing axis ``seed``).
     """
 
-    def fit(data, X_test, y_test, lams, _):
+    def fit(data, X_test, y_test, lams):
         s = np.sqrt(data.d)
         return logistic_errors(None, data.y, None, y_test, lams, fact_mask=data.is_fact,
                                features=data.X / s, features_test=X_test / s, tol=tol)
 
-    return _simulate(fit, d, alpha, eps, lams, seeds, n_test, {"kernel": "linear"})
+    return _simulate(fit, d, alpha, eps, lams, seeds, n_test, {"kernel": "linear"}, "simulate_logistic_linear")
 
 
 def simulate_logistic_kernel(d, alpha, eps, lams, *, kernel, param=None, seeds=(0, 1, 2, 3, 4),
                              n_test=4000, tol=1e-9):
-    """Kernel logistic regression with ``K = k(X X^T/d)`` on Gaussian RAF data, per seed.
+    """Kernel logistic regression with ``K = k(X X^T/d)`` on Gaussian RAF data, averaged over seeds.
 
-    ``kernel``, ``param`` as in :func:`raf.kernels.gram`. Theory:
+    ``kernel``, ``param`` as in :func:`raf.gram.gram`. Theory:
     ``raf.theory.erm(alpha, eps, lam, loss="logistic", mu1=mu1, mustar=mustar)`` with the
     kernel's coefficients. Returns as :func:`simulate_logistic_linear`.
     """
-    from raf.kernels import gram
+    from raf.gram import as_kernel, gram
 
-    gram(np.zeros((1, 1)), None, kernel, param)  # validates kernel / param early
+    k = as_kernel(kernel, param)  # validates kernel / param early
 
-    def fit(data, X_test, y_test, lams, _):
-        K = gram(data.X, None, kernel, param)
-        K_test = gram(X_test, data.X, kernel, param)
+    def fit(data, X_test, y_test, lams):
+        K = gram(data.X, None, k)
+        K_test = gram(X_test, data.X, k)
         return logistic_errors(K, data.y, K_test, y_test, lams, fact_mask=data.is_fact, tol=tol)
 
-    name = getattr(kernel, "name", kernel if isinstance(kernel, str) else "callable")
-    return _simulate(fit, d, alpha, eps, lams, seeds, n_test, {"kernel": str(name)})
+    name = getattr(k, "name", getattr(kernel, "name", str(kernel)))
+    return _simulate(fit, d, alpha, eps, lams, seeds, n_test, {"kernel": str(name)}, "simulate_logistic_kernel")

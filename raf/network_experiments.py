@@ -271,12 +271,11 @@ def slopes(alphas, e, reference=None):
     alphas = np.asarray(alphas, float)
     e = np.asarray(e, float)
     fit = fit_power_law(alphas, np.nanmean(e, axis=1))
-    per = np.array([fit_power_law(alphas, e[:, j]).slope for j in range(e.shape[1])])
-    out = {"slope": fit.slope, "prefactor": fit.prefactor, "fit_stderr": fit.stderr,
+    per = fit_power_law(alphas, e.T).slope  # one fit per seed
+    out = {"slope": float(fit.slope), "prefactor": float(fit.prefactor), "fit_stderr": float(fit.stderr),
            "per_seed": per, "stderr": float(np.std(per, ddof=1) / np.sqrt(per.size)) if per.size > 1 else np.nan}
     if reference is not None:
-        ref = np.array([fit_power_law(alphas, np.asarray(reference, float)[:, j]).slope
-                        for j in range(e.shape[1])])
+        ref = fit_power_law(alphas, np.asarray(reference, float).T).slope
         m, s = paired(per, ref)
         out["diff"], out["diff_stderr"] = float(m), float(s)
     return out

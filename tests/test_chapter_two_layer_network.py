@@ -85,14 +85,15 @@ def test_slopes_and_their_uncertainty(results):
     for key in ("trained", "activation", "theta_star"):
         f = r["fits"][key]
         e = np.asarray(r[f"e_gen_{key}"])
-        assert f["slope"] == pytest.approx(fit_power_law(A, e.mean(axis=1)).slope, rel=1e-12)
+        assert f["slope"] == pytest.approx(float(fit_power_law(A, e.mean(axis=1)).slope), rel=1e-12)
         assert f["slope"] < 0 and 0 < f["stderr"] < 0.5
         per = np.asarray(f["per_seed"])
         assert f["stderr"] == pytest.approx(per.std(ddof=1) / math.sqrt(per.size), rel=1e-12)
     assert np.isfinite(r["fits"]["trained"]["diff"]) and r["fits"]["trained"]["diff_stderr"] > 0
     # theory slopes on the simulated range: recomputed, and shallower than the asymptotic ones
     ts = r["theory_slopes"]
-    assert ts["bayes"] == pytest.approx(fit_power_law(A, bayes_optimal(A, results["eps"]).e_gen).slope, rel=1e-10)
+    assert ts["bayes"] == pytest.approx(float(fit_power_law(A, bayes_optimal(A, results["eps"]).e_gen).slope),
+                                        rel=1e-10)
     assert -0.5 < ts["activation"] < 0 and -1.0 < ts["bayes"] < 0
     assert ts["bayes"] < ts["activation"]     # Bayes-optimal decays faster already on this range
 

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .proxquad import prox_conjugates, training_errors_loss
+from . import proxquad as _pq
 
-__all__ = ["ConvexLoss", "loss_model", "check_loss", "max_margin_path"]
+__all__ = ["ConvexLoss", "LossChoice", "check_ridgeless", "loss_model", "loss_name", "max_margin_path"]
 
 _LADDER = (1.5, 3.0, 4.5, 6.2, 8.2, 10.6, 13.5, 17.0, 21.5, 27.0)
 _Z_CHECK = np.sort(np.concatenate([np.linspace(-6.0, 6.0, 241), [-20.0, -12.0, -9.0, 9.0, 12.0, 20.0]]))
@@ -124,12 +124,18 @@ class ConvexLoss:
     def kinks(self, y):
         return self._kink_slopes[int(y)]
 
-    def grad_zero(self, y, side):
-        """One-sided derivative ``l'_(side)(y, 0)`` (the subgradient's end at a kink at 0)."""
-        for z, gm, gp in self._kink_slopes[int(y)]:
+    @property
+    def slope0(self):
+        """``-l'_+(+1, 0)``: a training sample is misfitted iff ``y omega <= -slope0 V``."""
+        for z, _, gp in self._kink_slopes[1]:
             if z == 0.0:
-                return gp if side > 0 else gm
-        return float(self.grad(y, 0.0))
+                return -gp
+        return -float(self.grad(1, 0.0))
+
+    @property
+    def curv0(self):
+        """``l''(+1, 0)``: the Hebbian (``lambda -> inf``) ``V_hat`` is ``alpha curv0``."""
+        return 0.0 if any(z == 0.0 for z, _, _ in self._kink_slopes[1]) else float(self.hess(1, 0.0))
 
     def p_points(self, y, V, p_lo, p_hi):
         """Panel ends on the ``p`` axis: widening ladders around 0 and around every kink."""
@@ -146,13 +152,9 @@ class ConvexLoss:
         return self._call(self._prox, y, omega, V)
 
     # -- the channel ------------------------------------------------------------------------------
-    def channel(self, m, q, W, r, alpha, eps):
+    def channel(self, q, s2, W, r, alpha, eps):
         """Rescaled conjugates ``(M, Q, U)`` (``r > 0``), by :func:`raf.theory.proxquad.prox_conjugates`."""
-        return prox_conjugates(self, m, q, W, r, alpha, eps)
-
-    def training_errors(self, m, q, W, r, eps):
-        """``(e_mem, e_train_rule)`` from the sign of the proximal value (THEORY §5, Errors)."""
-        return training_errors_loss(self, m, q, W, r, eps)
+        return _pq.prox_conjugates(self, q, s2, W, r, alpha, eps)
 
     # -- entry checks -----------------------------------------------------------------------------
     def check(self):
@@ -183,6 +185,12 @@ class ConvexLoss:
                 self._compare("hess", "grad", y, z, h, fd_h, near, tol=1e-4)
             if self._prox is not None:
                 self._check_prox(y)
+        # the training errors use one threshold for both labels: y omega <= -slope0 V
+        gm1 = [gm for z, gm, _ in self._kink_slopes[-1] if z == 0.0]
+        slope_minus = gm1[0] if gm1 else float(self.grad(-1, 0.0))
+        if not np.isclose(slope_minus, self.slope0, rtol=1e-9, atol=1e-12):
+            raise ValueError(f"The loss {self.name!r}: the slopes at z = 0 must be opposite for the two labels "
+                             f"(l'(+1, 0) = -l'(-1, 0)); got {-self.slope0:.6g} and {slope_minus:.6g}.")
 
     def _checked(self, what, f, y, z):
         try:
@@ -240,19 +248,22 @@ def _kink_list(kinks, y):
 
 # -- every loss erm accepts -------------------------------------------------------------------------
 class _Builtin:
-    def __init__(self, name, channel, training_errors):
-        self.name, self.channel, self.training_errors = name, channel, training_errors
+    """A named loss of ``LOSSES``: its channel, ``slope0 = -l'(+1, 0)`` and ``curv0 = l''(+1, 0)``."""
+
+    def __init__(self, name, channel, slope0, curv0):
+        self.name, self.channel, self.slope0, self.curv0 = name, channel, slope0, curv0
+
+
+_BUILTIN_SLOPES = {"square": (1.0, 1.0), "hinge": (1.0, 0.0), "logistic": (0.5, 0.25)}
 
 
 def loss_model(loss):
-    """Channel and training-error functions of ``loss`` (a name in ``LOSSES`` or a :class:`ConvexLoss`)."""
+    """Channel, ``slope0`` and ``curv0`` of ``loss`` (a name in ``LOSSES`` or a :class:`ConvexLoss`)."""
     if isinstance(loss, ConvexLoss):
         return loss
-    from .channels import CHANNELS, training_errors
-    from .logistic import logistic_training_errors
+    from .channels import CHANNELS
 
-    errs = logistic_training_errors if loss == "logistic" else training_errors
-    return _Builtin(loss, CHANNELS[loss], errs)
+    return _Builtin(loss, CHANNELS[loss], *_BUILTIN_SLOPES[loss])
 
 
 def max_margin_path(loss):
@@ -264,18 +275,31 @@ def max_margin_path(loss):
     return "hinge" if isinstance(loss, str) and loss == "logistic" else loss
 
 
-def check_loss(loss, lam):
-    """Validate the ``loss`` argument of :func:`raf.theory.erm` (with the ridges ``lam``)."""
-    from .._validation import check_choice
-    from .channels import LOSSES
+def loss_name(loss):
+    """The name of ``loss`` (for messages and result inputs)."""
+    return loss if isinstance(loss, str) else loss.name
 
-    if isinstance(loss, ConvexLoss):
-        if np.any(np.asarray(lam) == 0):
-            raise ValueError(
-                "The 'lam' parameter must be a float in the range (0, inf) for a ConvexLoss (the "
-                f"ridgeless limit is implemented for {', '.join(map(repr, LOSSES))} only). Got 0.0 instead.")
-        return loss
-    if not isinstance(loss, str):
-        raise TypeError(f"The 'loss' parameter must be one of {LOSSES} or a raf.theory.ConvexLoss. "
-                        f"Got {loss!r} of type {type(loss).__name__} instead.")
-    return check_choice("loss", loss, LOSSES)
+
+class LossChoice:
+    """``@validated`` spec of ``loss``: a name in ``LOSSES`` or a :class:`ConvexLoss`."""
+
+    def __call__(self, name, value):
+        from .._validation import check_choice
+        from .channels import LOSSES
+
+        if isinstance(value, ConvexLoss):
+            return value
+        if not isinstance(value, str):
+            raise TypeError(f"The '{name}' parameter must be one of {LOSSES} or a raf.theory.ConvexLoss. "
+                            f"Got {value!r} of type {type(value).__name__} instead.")
+        return check_choice(name, value, LOSSES)
+
+
+def check_ridgeless(loss, lam):
+    """A :class:`ConvexLoss` needs ``lambda > 0`` (its ridgeless limit depends on how it reaches its infimum)."""
+    if isinstance(loss, ConvexLoss) and np.any(np.asarray(lam) == 0):
+        from .channels import LOSSES
+
+        raise ValueError(
+            "The 'lam' parameter must be a float in the range (0, inf] for a ConvexLoss (the ridgeless "
+            f"limit is implemented for {', '.join(map(repr, LOSSES))} only). Got 0.0 instead.")

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .proxquad import prox_conjugates, training_errors_loss
+from . import proxquad as _pq  # a module import: channels -> logistic -> proxquad -> channels is a cycle
 
-__all__ = ["LOGISTIC", "logistic_channel", "logistic_training_errors"]
+__all__ = ["LOGISTIC", "logistic_channel"]
 
 _LADDER = (1.6, 3.3, 5.2, 7.5, 10.3, 13.8, 18.5, 25.0)
 
@@ -32,7 +32,9 @@ class _Logistic:
 
     name = "logistic"
     labels = ((1, 2.0),)
-    newton_steps = 5  # from prox_guess; panel ends need little accuracy
+    slope0 = 0.5  # -l'(+1, 0): a training sample is misfitted iff y omega < -V/2
+    curv0 = 0.25  # l''(+1, 0): the Hebbian (lambda -> inf) V_hat is alpha/4
+    newton_steps = 10  # from prox_guess (quadratic convergence in a few steps)
 
     @staticmethod
     def value(y, z):
@@ -49,10 +51,6 @@ class _Logistic:
     @staticmethod
     def kinks(y):
         return ()
-
-    @staticmethod
-    def grad_zero(y, side):
-        return -0.5 * y
 
     @staticmethod
     def grad_hess(y, z):
@@ -103,35 +101,23 @@ def _lambertw0_log(lx):
 LOGISTIC = _Logistic()
 
 
-def logistic_channel(m, q, W, r, alpha, eps):
+def logistic_channel(q, s2, W, r, alpha, eps):
     """Rescaled conjugates ``(M, Q, U)`` of the logistic loss (module docstring).
 
-    ``r = 0`` (the ridgeless limit, separable data) gives the hinge channel at ``r = 0``:
-    the max-margin direction is the limit of the logistic one.
+    State ``(q, s2, W)`` as in :mod:`raf.theory.channels`. ``r = 0`` (the ridgeless limit,
+    separable data) gives the hinge channel at ``r = 0``: the max-margin direction is the
+    limit of the logistic one.
     """
-    from .channels import hinge_channel  # at r = 0 only; channels imports this module
-
-    m, q, W, r, alpha, eps = np.broadcast_arrays(*(np.asarray(v, float) for v in (m, q, W, r, alpha, eps)))
+    q, s2, W, r, alpha, eps = np.broadcast_arrays(*(np.asarray(v, float) for v in (q, s2, W, r, alpha, eps)))
     zero = r == 0
     if not zero.any():
-        return prox_conjugates(LOGISTIC, m, q, W, r, alpha, eps)
-    M, Q, U = (np.empty(m.shape) for _ in range(3))
-    if zero.any():
-        M[zero], Q[zero], U[zero] = hinge_channel(m[zero], q[zero], W[zero], r[zero], alpha[zero], eps[zero])
+        return _pq.prox_conjugates(LOGISTIC, q, s2, W, r, alpha, eps)
+    from .channels import hinge_channel  # at r = 0 only; channels imports this module
+
+    M, Q, U = (np.empty(q.shape) for _ in range(3))
+    M[zero], Q[zero], U[zero] = hinge_channel(q[zero], s2[zero], W[zero], r[zero], alpha[zero], eps[zero])
     pos = ~zero
     if pos.any():
-        M[pos], Q[pos], U[pos] = prox_conjugates(LOGISTIC, m[pos], q[pos], W[pos], r[pos], alpha[pos], eps[pos])
+        M[pos], Q[pos], U[pos] = _pq.prox_conjugates(LOGISTIC, q[pos], s2[pos], W[pos], r[pos], alpha[pos],
+                                                     eps[pos])
     return M, Q, U
-
-
-def logistic_training_errors(m, q, W, r, eps):
-    """``(e_mem, e_train_rule)``: misclassified iff ``y omega < -V/2`` (``g'(0) = -1/2``).
-
-    ``r = 0`` (separable data, max-margin limit): every training sample is fitted, ``0``.
-    """
-    m, q, W, r, eps = np.broadcast_arrays(*(np.asarray(v, float) for v in (m, q, W, r, eps)))
-    pos = r > 0
-    e_mem, e_rule = np.zeros(m.shape), np.zeros(m.shape)
-    if pos.any():
-        e_mem[pos], e_rule[pos] = training_errors_loss(LOGISTIC, m[pos], q[pos], W[pos], r[pos], eps[pos])
-    return e_mem, e_rule

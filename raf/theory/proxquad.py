@@ -1,8 +1,9 @@
 """Channel side of the ERM state equations for any convex loss, by quadrature (THEORY §5).
 
-Given ``(m, q, W)`` and the scale ``r`` (``V = W/r``, ``r > 0``), the rescaled
-conjugates of the loss ``l(y, z)`` are, with ``omega ~ N(0, q)``, ``sigma = sqrt(q)``,
-``cos_gen = m/sigma``, ``s = sqrt(1 - cos_gen^2)``, ``slope = cos_gen/s`` and the proximal value
+Given the state ``(q, s2, W)`` of :mod:`raf.theory.channels` and the scale ``r``
+(``V = W/r``, ``r > 0``), the rescaled conjugates of the loss ``l(y, z)`` are, with
+``omega ~ N(0, q)``, ``sigma = sqrt(q)``, ``s = sqrt(s2)``, ``cos_gen = sqrt(1 - s2)``,
+``slope = cos_gen/s`` and the proximal value
 ``p = prox(y, omega, V)`` (``omega = p + V l'(y, p)``)::
 
     M = alpha (1-eps)/sqrt(2 pi) sum_y y E_{omega ~ N(0, q s^2)}[ -l'(y, p)/r ]
@@ -33,7 +34,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr
 
-__all__ = ["prox_conjugates", "prox_solve", "training_errors_loss"]
+from .channels import angle_terms
+
+__all__ = ["prox_conjugates", "prox_solve"]
 
 _SQRT2PI = np.sqrt(2.0 * np.pi)
 # omega breakpoints in units of sigma (Gaussian weight) and of sigma*s (M weight, Phi step)
@@ -43,7 +46,8 @@ _G_S = np.array([1.2, 3.0, 5.4, 8.6])
 _G_S = np.concatenate([-_G_S[::-1], _G_S])
 _L = 10.0  # truncation of the Gaussian weights: |omega| <= L sigma
 N_GL = 10
-_Q_MIN = 1e-14  # floor of q: changes the integrals by O(q) relative, keeps the panels resolvable
+_Q_MIN = 1e-300  # q = 0 exactly (a kernel without linear part): a point mass at omega = 0
+_SIGMA_SMALL = 1e-2  # below: quadrature over omega (no cancellation in omega(p) = p + V l'(p))
 _XGL, _WGL = np.polynomial.legendre.leggauss(N_GL)
 
 
@@ -134,23 +138,37 @@ def _row_sums(row, values, n):
     return np.bincount(row, weights=values.sum(axis=1), minlength=n)
 
 
-def prox_conjugates(loss, m, q, W, r, alpha, eps):
+def prox_conjugates(loss, q, s2, W, r, alpha, eps):
     """Rescaled conjugates ``(M, Q, U)`` of a convex loss by quadrature (module docstring).
 
+    The state is the channels' ``(q, s2, W)`` (:mod:`raf.theory.channels`), ``r > 0``.
     ``loss`` provides ``grad_hess(y, z) -> (l', l'')``, ``grad(y, z)``, ``hess(y, z)``,
     ``kinks(y)`` (sequence of ``(z_k, g-, g+)``), ``p_points(y, V, p_lo, p_hi)`` (extra
     ``p`` breakpoints, shape ``(N, k)``) and ``labels`` (pairs ``(y, weight)``:
     ``((1, 2.0),)`` for a margin loss by symmetry, ``((1, 1.0), (-1, 1.0))`` otherwise).
-    All other arguments broadcast; ``r > 0``.
+    All arguments broadcast. Points with ``sqrt(q) < 1e-2`` (large ``lambda``, ``mu1 -> 0``)
+    are integrated over ``omega`` instead, with the proximal value solved at every node:
+    there ``omega(p) = p + V l'(p)`` would be a difference of numbers much larger than
+    ``omega`` itself.
     """
-    m, q, W, r, alpha, eps = np.broadcast_arrays(*(np.asarray(v, float) for v in (m, q, W, r, alpha, eps)))
-    shape = m.shape
-    m, q, W, r, alpha, eps = (v.reshape(-1, 1) for v in (m, q, W, r, alpha, eps))
-    n = m.shape[0]
-    sigma = np.sqrt(np.maximum(q, _Q_MIN))  # q -> 0 (mu1 -> 0): the weights tend to a point mass
-    cos_gen = np.clip(m / sigma, -1.0 + 1e-15, 1.0 - 1e-15)
-    s = np.sqrt(1.0 - cos_gen * cos_gen)
-    slope = cos_gen / s
+    q, s2, W, r, alpha, eps = np.broadcast_arrays(*(np.asarray(v, float) for v in (q, s2, W, r, alpha, eps)))
+    shape = q.shape
+    q, s2, W, r, alpha, eps = (v.reshape(-1, 1) for v in (q, s2, W, r, alpha, eps))
+    sigma, s, _, slope = angle_terms(np.maximum(q, _Q_MIN), s2)
+    out = np.zeros((3, q.shape[0]))
+    small = sigma[:, 0] < _SIGMA_SMALL
+    for rows, integrate in ((~small, _p_space), (small, _omega_space)):
+        i = np.flatnonzero(rows)
+        if i.size:
+            out[:, i] = integrate(loss, sigma[i], s[i], slope[i], W[i], r[i], eps[i])
+    alpha, eps = alpha[:, 0], eps[:, 0]
+    M, Q, U = out[0] * alpha * (1.0 - eps) / _SQRT2PI, alpha * out[1], alpha * out[2]
+    return M.reshape(shape), Q.reshape(shape), U.reshape(shape)
+
+
+def _p_space(loss, sigma, s, slope, W, r, eps):
+    """``(M, Q, U)`` per row (before the factors ``alpha (1-eps)/sqrt(2 pi)`` and ``alpha``), over ``p``."""
+    n = sigma.shape[0]
     V = W / r
     Lw = _L * sigma
     omega_bp = np.concatenate([sigma * _G_SIGMA, sigma * s * _G_S], axis=1)  # (N, K)
@@ -159,7 +177,7 @@ def prox_conjugates(loss, m, q, W, r, alpha, eps):
         kinks = loss.kinks(y)
         # smooth pieces: integrate over p, panels between the images of the omega grid
         p_bp = prox_solve(loss, y, np.concatenate([omega_bp, -Lw, Lw], axis=1), V,
-                          n_newton=getattr(loss, "newton_steps", 60), rtol=1e-6)
+                          n_newton=getattr(loss, "newton_steps", 60), rtol=1e-13)
         p_lo, p_hi = p_bp[:, -2:-1], p_bp[:, -1:]  # the range of p: omega in [-L sigma, L sigma]
         extra = [p_bp, loss.p_points(y, V, p_lo, p_hi)]
         if kinks:
@@ -186,29 +204,32 @@ def prox_conjugates(loss, m, q, W, r, alpha, eps):
             M += wy * y * _row_sums(row, wo * wM * f, n)
             Q += wy * _row_sums(row, wo * wQ * f * f, n)
             U += wy * _row_sums(row, wo * wQ / W[row], n)
-    alpha, eps = alpha[:, 0], eps[:, 0]
-    M *= alpha * (1.0 - eps) / _SQRT2PI
-    return M.reshape(shape), (alpha * Q).reshape(shape), (alpha * U).reshape(shape)
+    return M, Q, U
 
 
-def training_errors_loss(loss, m, q, W, r, eps):
-    """Training errors ``(e_mem, e_train_rule)`` of a convex loss (THEORY §5, Errors).
-
-    A training sample with label ``y`` is misclassified when its prediction, the proximal
-    value, has the wrong sign (``0`` counts as wrong). The proximal value is increasing in
-    ``omega``, so this is ``omega <= V l'_+(+1, 0)`` for ``y = +1`` and
-    ``omega >= V l'_-(-1, 0)`` for ``y = -1`` (one-sided derivatives at ``0``). Facts:
-    ``y`` independent of ``omega``; rule samples: ``y = sign z``, a bivariate Gaussian
-    probability (Owen's T).
-    """
-    from .gaussian import gauss_phi_cdf
-
-    sigma = np.sqrt(q)
-    cos_gen = np.clip(m / sigma, -1.0 + 1e-15, 1.0 - 1e-15)
-    slope = cos_gen / np.sqrt(1.0 - cos_gen * cos_gen)
+def _omega_space(loss, sigma, s, slope, W, r, eps):
+    """As :func:`_p_space`, over ``x = omega/sigma`` with the proximal value at every node."""
+    n = sigma.shape[0]
     V = W / r
-    tp = V * loss.grad_zero(1, +1) / sigma  # omega threshold / sigma for y = +1
-    tm = V * loss.grad_zero(-1, -1) / sigma  # for y = -1
-    e_mem = 0.5 * (ndtr(tp) + ndtr(-tm))
-    e_rule = gauss_phi_cdf(tp, slope) + gauss_phi_cdf(-tm, slope)
-    return e_mem, np.maximum(e_rule, 0.0)
+    x_bp = [np.broadcast_to(np.concatenate([_G_SIGMA, [-_L, _L]]), (n, _G_SIGMA.size + 2)), s * _G_S]
+    M, Q, U = np.zeros(n), np.zeros(n), np.zeros(n)
+    for y, wy in loss.labels:
+        kinks = loss.kinks(y)
+        ends = [np.clip((zk + V * g) / sigma, -_L, _L) for zk, gm, gp in kinks for g in (gm, gp)]
+        row, x, wgl = _gl_panels(np.sort(np.concatenate(x_bp + ends, axis=1), axis=1))
+        sg, Wr, rr = sigma[row], W[row], r[row]
+        om = sg * x
+        p = prox_solve(loss, y, om, V[row], n_newton=60, rtol=1e-14)
+        g1, g2 = loss.grad_hess(y, p)
+        at_kink = np.zeros(p.shape, bool)
+        for zk, _, _ in kinks:
+            at_kink |= p == zk
+        f = np.where(at_kink, (p - om) / Wr, -g1 / rr)
+        u = np.where(at_kink, 1.0 / Wr, g2 / (rr + Wr * g2))
+        sr = s[row]
+        wM = np.exp(-0.5 * (x / sr) ** 2) / (_SQRT2PI * sr)  # N(omega; 0, q s^2) d omega, in x
+        wQ = np.exp(-0.5 * x * x) / _SQRT2PI * (0.5 * eps[row] + (1.0 - eps[row]) * ndtr(y * slope[row] * x))
+        M += wy * y * _row_sums(row, wgl * wM * f, n)
+        Q += wy * _row_sums(row, wgl * wQ * f * f, n)
+        U += wy * _row_sums(row, wgl * wQ * u, n)
+    return M, Q, U
