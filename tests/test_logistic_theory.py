@@ -273,6 +273,9 @@ def test_convex_loss_rejects_bad_losses():
     with pytest.raises(ValueError, match="proximal operator"):
         ConvexLoss(lambda y, z: 0.5 * (y - z) ** 2, lambda y, z: z - y, lambda y, z: np.ones_like(z),
                    prox=lambda y, w, V: w)
+    with pytest.raises(ValueError, match="slopes at z = 0"):  # one misfit threshold for both labels
+        ConvexLoss(lambda y, z: 0.5 * (y - z) ** 2 + 0.3 * z, lambda y, z: z - y + 0.3,
+                   lambda y, z: np.ones_like(z))
     with pytest.raises(TypeError, match="'grad'"):
         ConvexLoss(lambda y, z: z * z, "not a function")
     with pytest.raises(TypeError, match="vectorised"):
