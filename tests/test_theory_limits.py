@@ -140,13 +140,13 @@ def test_kernel_without_linear_part_is_a_pure_memoriser(loss):
 
 def test_memoriser_agrees_with_a_finite_size_even_kernel():
     """k(t) = t^2 is even: f(-x) = f(x) while the rule flips, so E_gen = 1/2 exactly at any d."""
-    from raf.experiments import simulate_kernel
+    from raf.simulations import simulate_kernel
     from raf.kernels import truncated_quadratic
 
     out = simulate_kernel(200, 2.0, 0.2, [0.1, 1.0], kernel=truncated_quadratic(0.0, 1.0), seeds=(0, 1),
                           n_test=2000)
-    assert np.all(np.abs(np.asarray(out["e_gen"]) - 0.5) < 0.04)
-    np.testing.assert_array_equal(out["e_mem"], 0.0)
+    assert np.all(np.abs(np.asarray(out.e_gen_seeds) - 0.5) < 0.04)
+    np.testing.assert_array_equal(out.e_mem_seeds, 0.0)
 
 
 def test_mu1_to_zero_limits():
