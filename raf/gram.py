@@ -14,7 +14,7 @@ import numpy as np
 from ._validation import Interval, check_choice, validated
 from .kernels import ACTIVATION_KERNELS, FAMILIES, DotProductKernel, KernelFamily
 
-__all__ = ["as_kernel", "gram", "rbf_gram"]
+__all__ = ["as_kernel", "gram", "rbf_gram", "to_sphere"]
 
 
 def as_kernel(kernel, param=None):
@@ -54,8 +54,21 @@ def _pair(X1, X2):
     return X1, X2
 
 
+def to_sphere(X):
+    """Rows of ``X`` rescaled to the sphere ``|x|^2 = d`` (``d`` the number of columns).
+
+    A dot-product kernel of the rescaled inputs, ``k(x . x' / (|x| |x'|))``, is a function of the
+    angle between inputs only: its Gram diagonal is exactly ``k(1)``, so the implicit ridge of
+    every sample is ``mustar^2`` as in the theory's limit (:func:`raf.scaling.implicit_ridges`).
+    RAF labels ``sign(w* . x)`` do not depend on the norm. A zero row stays zero.
+    """
+    X = np.asarray(X, dtype=float)
+    norm = np.sqrt(np.sum(X * X, axis=-1, keepdims=True))
+    return X * np.divide(np.sqrt(X.shape[-1]), norm, out=np.zeros_like(norm), where=norm > 0)
+
+
 @validated(scale=Interval(0.0, np.inf, low_open=True, optional=True))
-def gram(X1, X2, kernel, param=None, *, scale=None):
+def gram(X1, X2, kernel, param=None, *, scale=None, on_sphere=False):
     """Gram matrix ``K_ij = k(X1_i . X2_j / scale)`` of a dot-product kernel (THEORY §7).
 
     Parameters
@@ -65,8 +78,14 @@ def gram(X1, X2, kernel, param=None, *, scale=None):
     kernel, param : as accepted by :func:`as_kernel`
     scale : float, optional
         Normalisation of the dot product, default ``d`` (so ``t = x . x' / d``).
+    on_sphere : bool, default False
+        Evaluate the kernel on the inputs rescaled to ``|x|^2 = d`` (:func:`to_sphere`), i.e. at
+        the cosine of the angle between inputs (with ``scale = d``): the form whose
+        high-dimensional limit the theory describes, without the finite-size spread of the norms.
     """
     X1, X2 = _pair(X1, X2)
+    if on_sphere:
+        X1, X2 = to_sphere(X1), to_sphere(X2)
     scale = float(X1.shape[1] if scale is None else scale)
     return np.asarray(as_kernel(kernel, param).k((X1 @ X2.T) / scale), dtype=float)
 

@@ -84,7 +84,7 @@ def tradeoff_curve(alpha, eps, *, loss="square", mu1=1.0, mustar=0.0, kappa=None
         Sample complexity.
     eps : array_like, in [0, 1]
         Fraction of facts.
-    loss : {"square", "hinge"}
+    loss : {"square", "hinge", "logistic"}
     mu1, mustar : array_like, >= 0
         Kernel coefficients (THEORY §3); ``mu1=1, mustar=0`` is the linear model.
     kappa : array_like or None

@@ -96,12 +96,13 @@ def test_driver_metadata_and_progress():
 
 def test_linear_driver_equals_linear_kernel():
     # simulate_linear (features) and simulate_kernel with the linear kernel (Gram)
-    # see the same data and must give the same errors
+    # see the same data and must give the same errors (the kernel in its plain dot-product form:
+    # on the sphere it would be the perceptron of normalised inputs)
     lams = [0.05, 1.0]
     for loss in ("square", "hinge"):
         a = simulate_linear(40, 2.0, 0.3, lams, loss=loss, seeds=(0, 1), n_test=300)
         b = simulate_kernel(40, 2.0, 0.3, lams, kernel="linear", loss=loss, seeds=(0, 1),
-                            n_test=300)
+                            n_test=300, on_sphere=False)
         np.testing.assert_allclose(a.e_gen_seeds, b.e_gen_seeds, atol=1 / 300 + 1e-12)
         np.testing.assert_allclose(a.e_mem_seeds, b.e_mem_seeds, atol=1e-12)
 

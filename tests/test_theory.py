@@ -306,7 +306,7 @@ def test_non_convergence_is_flagged_and_warned_once():
         (dict(alpha=-1, eps=0.2, lam=0.1), "alpha"),
         (dict(alpha=2, eps=0.2, lam=-1e-3), "lam"),
         (dict(alpha=2, eps=0.2, lam=0.1, mu1=-0.5), "mu1"),
-        (dict(alpha=2, eps=0.2, lam=0.1, loss="logistic"), "loss"),
+        (dict(alpha=2, eps=0.2, lam=0.1, loss="absolute"), "loss"),
         (dict(alpha=2, eps=0.2, lam=0.0, kappa=2.0), "lam"),
         (dict(alpha=2, eps=0.2, lam=0.1, kappa=0.0), "kappa"),
     ],

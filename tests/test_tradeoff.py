@@ -90,7 +90,7 @@ def test_finite_width_curve_and_its_end_points():
 
 def test_input_validation_names_the_parameter():
     with pytest.raises(ValueError, match="'loss'"):
-        tradeoff_curve(2.0, 0.2, loss="logistic")
+        tradeoff_curve(2.0, 0.2, loss="absolute")
     with pytest.raises(ValueError, match="'lams'"):
         tradeoff_curve(2.0, 0.2, lams=[0.0, 1.0])
     with pytest.raises(ValueError, match="'n_lam'"):

@@ -29,7 +29,7 @@ from .gaussian import gauss_moments, gauss_pdf_moments, gauss_phi_cdf, gauss_phi
 __all__ = ["LOSSES", "CHANNELS", "a_eps", "angle_terms", "square_channel", "hinge_channel",
            "training_errors"]
 
-LOSSES = ("square", "hinge")
+LOSSES = ("square", "hinge", "logistic")  # logistic: raf.theory.logistic
 _SQRT_2_PI = np.sqrt(2.0 / np.pi)
 _S_MIN = 1e-150  # smallest sin of the student-teacher angle the channels resolve
 _THIN = 0.05  # middle pieces thinner than this (in units of the integrand's scale) use quadrature
@@ -146,7 +146,9 @@ def hinge_channel(q, s2, W, r, alpha, eps):
     return M, Q, U
 
 
-CHANNELS = {"square": square_channel, "hinge": hinge_channel}
+from .logistic import logistic_channel  # noqa: E402  (logistic.py imports this module lazily)
+
+CHANNELS = {"square": square_channel, "hinge": hinge_channel, "logistic": logistic_channel}
 
 
 def training_errors(s2, margin):

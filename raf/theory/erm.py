@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import Choice, Integer, Interval, validated
+from .._validation import Integer, Interval, validated
 from ..result import Result, warn_unconverged
-from .channels import CHANNELS, LOSSES, training_errors
+from .channels import training_errors
+from .generic import LossChoice, check_ridgeless, loss_model, loss_name
 from .limits import hebbian_is_exact, hebbian_state, memoriser_state
 from .paths import solve_iterative
 from .square import square_fixed_point
@@ -91,9 +92,11 @@ def _state_from_x(P, S, loss, q, s2, W):
     V = np.where(pos, W / np.where(pos, r, 1.0), np.inf)
     a_ch = P["alpha"] / np.where(np.isinf(P["kappa"]), 1.0, P["kappa"])
     # conjugates in plain units (r = 1, W = V); at r = 0 they vanish (m_hat = lambda M -> 0)
-    M, Q, U = CHANNELS[loss](q, s2, np.where(pos, V, 1.0), 1.0, a_ch, P["eps"])
+    model = loss_model(loss)
+    M, Q, U = model.channel(q, s2, np.where(pos, V, 1.0), 1.0, a_ch, P["eps"])
     zero = np.zeros_like(q)
-    return {"m": np.sqrt(q * (1.0 - s2)), "q": q, "V": V, "s2": s2, "margin": V / np.sqrt(q),
+    # margin: the misfit threshold -l'(+1, 0) V in units of sqrt(q) (V/sqrt q for square and hinge)
+    return {"m": np.sqrt(q * (1.0 - s2)), "q": q, "V": V, "s2": s2, "margin": model.slope0 * V / np.sqrt(q),
             "m_hat": np.where(pos, M, zero), "q_hat": np.where(pos, Q, zero),
             "V_hat": np.where(pos, U, zero)}
 
@@ -158,7 +161,7 @@ def _observables(state):
 
 
 _SPECS = dict(alpha=Interval(0.0, np.inf, low_open=True), eps=Interval(0.0, 1.0), lam=Interval(0.0, np.inf),
-              loss=Choice(LOSSES), mu1=Interval(0.0, np.inf), mustar=Interval(0.0, np.inf),
+              loss=LossChoice(), mu1=Interval(0.0, np.inf), mustar=Interval(0.0, np.inf),
               kappa=Interval(0.0, np.inf, low_open=True, optional=True),
               tol=Interval(0.0, 1.0, low_open=True), max_iter=Integer(0))
 
@@ -169,12 +172,13 @@ def solve_erm(alpha, eps, lam, *, loss="square", mu1=1.0, mustar=0.0, kappa=None
     alpha, eps, lam, mu1, mustar = (np.asarray(v, dtype=float) for v in (alpha, eps, lam, mu1, mustar))
     kappa = None if kappa is None else np.asarray(kappa, dtype=float)
     _check_model(lam, mu1, mustar, kappa)
+    check_ridgeless(loss, lam)
     P, shape = _grid(alpha, eps, lam, mu1, mustar, kappa)
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=P["alpha"].size, desc=f"{loss} state equations", unit="pt")
+        bar = tqdm(total=P["alpha"].size, desc=f"{loss_name(loss)} state equations", unit="pt")
     try:
         with np.errstate(all="ignore"):
             state, converged, n_iter, residual = _solve(P, _system(P, loss), loss, tol=float(tol),
@@ -183,7 +187,7 @@ def solve_erm(alpha, eps, lam, *, loss="square", mu1=1.0, mustar=0.0, kappa=None
     finally:
         if bar is not None:
             bar.close()
-    inputs = {"alpha": alpha, "eps": eps, "lam": lam, "loss": loss, "mu1": mu1, "mustar": mustar,
+    inputs = {"alpha": alpha, "eps": eps, "lam": lam, "loss": loss_name(loss), "mu1": mu1, "mustar": mustar,
               "kappa": kappa}
     return Result(inputs, {k: v.reshape(shape) for k, v in out.items()}, converged=converged.reshape(shape),
                   n_iter=n_iter.reshape(shape), residual=residual.reshape(shape))
@@ -203,8 +207,11 @@ def erm(alpha, eps, lam, *, loss="square", mu1=1.0, mustar=0.0, kappa=None, tol=
     lam : array_like, in [0, inf]
         Ridge ``lambda`` of ``sum_mu loss + lambda/2 |w|^2``. ``0`` is the ridgeless limit,
         ``inf`` the Hebbian limit (the same for both losses).
-    loss : {"square", "hinge"}
-        Square loss (kernel ridge regression) or hinge loss (SVM).
+    loss : {"square", "hinge", "logistic"} or ConvexLoss
+        Square loss (kernel ridge regression), hinge loss (SVM), logistic loss (logistic
+        regression; at ``lambda = 0`` its max-margin limit where the data are separable,
+        :mod:`raf.theory.logistic`) or a user's convex loss (``lambda > 0``,
+        :mod:`raf.theory.generic`).
     mu1, mustar : array_like, >= 0, not both 0
         Kernel coefficients (THEORY §3). ``mu1=1, mustar=0`` is the linear model.
     kappa : array_like or None
@@ -225,4 +232,4 @@ def erm(alpha, eps, lam, *, loss="square", mu1=1.0, mustar=0.0, kappa=None, tol=
     """
     res = solve_erm(alpha, eps, lam, loss=loss, mu1=mu1, mustar=mustar, kappa=kappa, tol=tol,
                     max_iter=max_iter, progress=progress)
-    return warn_unconverged(res, f"erm (loss={loss!r})", stacklevel=4)
+    return warn_unconverged(res, f"erm (loss={loss_name(loss)!r})", stacklevel=4)

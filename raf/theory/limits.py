@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from .channels import a_eps
+from .generic import loss_model
 from .priors import random_features_prior
 
 __all__ = ["hebbian_state", "hebbian_is_exact", "memoriser_state"]
@@ -59,11 +60,15 @@ def hebbian_state(alpha, eps, lam, loss, mu1, mustar, kappa):
     """
     m1, q1, W1, s2 = _unit_state(alpha, eps, mu1, mustar, kappa)
     a_ch = np.where(np.isinf(kappa), alpha, alpha / kappa)
+    # f_out -> -l'(y, 0) = c y and -d f_out/d omega -> l''(+1, 0): c = 1 for square and hinge,
+    # 1/2 for the logistic loss (which scales m and sqrt(q) alike: errors and margin unchanged)
+    model = loss_model(loss)
+    c = model.slope0
     return {
-        "m": m1 / lam, "q": (np.sqrt(q1) / lam) ** 2, "V": W1 / lam, "s2": s2,
+        "m": c * m1 / lam, "q": (c * np.sqrt(q1) / lam) ** 2, "V": W1 / lam, "s2": s2,
         "margin": W1 / np.sqrt(q1),
-        "m_hat": a_ch * a_eps(eps), "q_hat": a_ch,
-        "V_hat": np.full_like(a_ch, 0.0) if loss == "hinge" else a_ch,
+        "m_hat": c * a_ch * a_eps(eps), "q_hat": c * c * a_ch,
+        "V_hat": model.curv0 * a_ch,
     }
 
 
@@ -89,9 +94,16 @@ def memoriser_state(alpha, eps, lam, loss, mustar):
     if loss == "square":  # f_out = (y - 0)/(1 + V)
         g = np.where(np.isfinite(V), 1.0 / (1.0 + V), 0.0)
         m_hat, q_hat, V_hat = alpha * a * g, alpha * g * g, alpha * g
-    else:  # y prox(y, 0, V) = min(V, 1): f_out = y min(1, 1/V)
+    elif loss == "hinge":  # y prox(y, 0, V) = min(V, 1): f_out = y min(1, 1/V)
         g = np.where(V < 1.0, 1.0, 1.0 / V)
         m_hat, q_hat, V_hat = alpha * a * g, alpha * g * g, np.where(V >= 1.0, alpha / V, 0.0)
+    else:  # logistic or a ConvexLoss: its channel at q -> 0 (omega = 0), plain units; 0 at V = inf
+        fin = np.isfinite(V)
+        m_hat, q_hat, V_hat = (np.zeros_like(V) for _ in range(3))
+        if fin.any():
+            one = np.ones(int(fin.sum()))
+            m_hat[fin], q_hat[fin], V_hat[fin] = loss_model(loss).channel(0.0 * one, one, V[fin], one,
+                                                                           alpha[fin] * one, eps[fin] * one)
     zero = np.zeros_like(V)
     return {"m": zero, "q": zero, "V": V, "s2": np.ones_like(V), "margin": np.full_like(V, np.inf),
             "m_hat": m_hat, "q_hat": q_hat, "V_hat": V_hat}

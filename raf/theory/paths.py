@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..result import Result
-from .channels import CHANNELS
+from .generic import loss_model, max_margin_path
 from .priors import kernel_prior, random_features_prior
 from .solver import solve_fixed_point
 from .square import square_fixed_point
@@ -32,7 +32,7 @@ def fixed_point_map(P, S, loss):
     ``P`` holds the model's per-point arrays (``alpha, eps, mu1, mustar, kappa``; ``kappa = inf``
     is the kernel limit), ``S`` the system's (``r, lam_r, tau``), see :func:`raf.theory.erm`.
     """
-    channel = CHANNELS[loss]
+    channel = loss_model(loss).channel
     kernel = np.isinf(P["kappa"])
     width = np.where(kernel, 1.0, P["kappa"])
 
@@ -162,10 +162,13 @@ def solve_iterative(P, S, loss, *, tol, max_iter, progress=None):
     x, ok = fp.x.copy(), fp.converged.copy()
     n_iter, residual = fp.n_iter.copy(), fp.residual.copy()
     rest = np.flatnonzero(~ok)
-    if rest.size:
-        sub = {k: v[rest] for k, v in P.items()}
-        xr, okr, nr, rr = _ridge_path(sub, {k: v[rest] for k, v in S.items()}, loss, tol=tol, max_iter=max_iter)
-        x[rest], ok[rest], n_iter[rest], residual[rest] = xr, okr, n_iter[rest] + nr, rr
+    # ridgeless rescaled points (r = 0) of the logistic loss are max-margin ones: the hinge's path
+    for path, part in ((loss, rest[S["r"][rest] > 0]), (max_margin_path(loss), rest[S["r"][rest] == 0])):
+        if not part.size:
+            continue
+        sub = {k: v[part] for k, v in P.items()}
+        xr, okr, nr, rr = _ridge_path(sub, {k: v[part] for k, v in S.items()}, path, tol=tol, max_iter=max_iter)
+        x[part], ok[part], n_iter[part], residual[part] = xr, okr, n_iter[part] + nr, rr
         if progress is not None:
             progress.update(int(okr.sum()))
     return Result({}, {"x": x}, converged=ok, n_iter=n_iter, residual=residual,

@@ -2,7 +2,7 @@
 
 :func:`large_alpha_rates_explorer` has sliders for ``eps``, the kernel angle ``theta``
 (unit-norm kernel ``mu1 = cos theta``, ``mustar = sin theta``) and ``lambda`` (log scale), a
-loss menu (square: kernel ridge regression; hinge: SVM) and a box "optimal λ" that replaces
+loss menu (square: kernel ridge regression; hinge: SVM; logistic: logistic regression) and a box "optimal λ" that replaces
 the slider's ``lambda`` by the ridge minimising ``E_gen`` at every ``alpha``
 (:func:`raf.theory.optimal_lambda`). It draws ``E_gen`` against ``alpha`` on log-log axes with
 
@@ -100,7 +100,7 @@ def large_alpha_rates_explorer(*, eps=0.2, theta=0.7, lam=0.1, loss="square", op
         s = explorer_curves(eps, theta, lam, loss, optimal)
         a = s["alpha_grid"]
         ax = fig.add_subplot(111)
-        name = "KRR" if loss == "square" else "SVM"
+        name = {"square": "KRR", "hinge": "SVM", "logistic": "logistic regression"}[loss]
         lam_txt = r"$\lambda_{\rm opt}$" if optimal else rf"$\lambda={lam:.1e}$"
         theory_line(ax, a, s["e_gen"], color="C0", label=rf"{name}, $\theta={theta:.2f}$, {lam_txt}")
         sel = a >= ALPHA_RANGE[1] / 10
