@@ -151,6 +151,28 @@ def metric(name):
 
 
 PT, KA, BO, LA, CF = "perceptron_tradeoff", "kernel_angle", "bayes_optimal", "large_alpha_rates", "cifar10_raf"
+FS = "finite_size"
+
+
+def _flat(x):
+    """Nested lists of numbers as one flat list."""
+    if isinstance(x, (list, tuple)):
+        return [v for item in x for v in _flat(item)]
+    return [float(x)]
+
+
+def _fs(r, part, pairs, what):
+    """The finite-size chapter's simulations of one paper figure: ``pairs`` of (mean, sem, theory)
+    keys of ``results[part]``, measured in standard errors."""
+    res = r.get(FS, part)
+    zs = []
+    for mean, sem, theory in pairs:
+        for key in (mean, sem, theory):
+            if key not in res:
+                raise MissingResult(f"chapter {FS!r} recorded no result '{part}.{key}'")
+        zs += deviations(_flat(res[mean]), _flat(res[sem]), _flat(res[theory]))
+    d = res.get("d", r.get(FS, "fig3").get("d", "?"))  # fig4 runs at the d of fig3
+    return f"simulations at d = {d} (chapter {FS}): {_z_text(zs, what)}"
 
 
 def _pt_setting(r: Results) -> str:
@@ -181,8 +203,10 @@ def _fig3_compare(r):
 def _fig3(r):
     params = f"α ∈ {_set(r.get(KA, 'alphas'))}, ε = {_num(r.get(KA, 'eps'))}"
     diff, n_same, n = _fig3_compare(r)
-    return params, (f"theory only; the values read off these curves (the table beneath) match the "
-                    f"printed ones to {_num(diff, 2)}")
+    sims = _fs(r, "fig3", [("e_gen", "e_gen_sem", "theory"), ("svm_e_gen", "svm_e_gen_sem", "svm_theory")],
+               "KRR at λ→0⁺ and λ_opt, SVM at λ→0⁺, α = 2")
+    return params, (f"the values read off these curves (the table beneath) match the printed ones to "
+                    f"{_num(diff, 2)}; {sims}")
 
 
 @metric("fig3_table")
@@ -205,7 +229,8 @@ def _fig4(r):
     k = min(range(len(alphas)), key=lambda i: abs(float(alphas[i]) - a))
     params = (f"{_ka_curve_setting(r)}; θ* = {_num(r.get(KA, 'theta_star'), 4)}, SVM's best angle "
               f"θ = {_num(r.get(KA, 'theta_svm_opt')[k], 3)}, framed by θ = 0.3 and 1.3")
-    return params, "theory only; the paper prints no values for these curves"
+    return params, _fs(r, "fig4", [("e_gen", "e_gen_sem", "theory_e_gen"), ("e_mem", "e_mem_sem", "theory_e_mem")],
+                       "KRR trade-off curves, both errors")
 
 
 @metric("fig5")
@@ -227,7 +252,8 @@ def _fig6(r):
               f"{sim['kernel']} kernel, λ = {_num(sim['lam'])}, d = {sim['d']}, {sim['n_seeds']} data sets, "
               f"α ∈ {_set(sim['alphas'])}")
     zs = deviations(sim["mean"], sim["sem"], sim["theory"])
-    return params, (f"{_z_text(zs, 'KRR simulations')}; fitted slopes on the last decade: "
+    rate = _fs(r, "rate", [("e_gen", "e_gen_sem", "theory")], "linear model up to α = 1000")
+    return params, (f"{_z_text(zs, 'KRR simulations')}; {rate}; fitted slopes on the last decade: "
                     f"Bayes-optimal {_num(r.get(LA, 'bo_slope'), 5)} (theory −1), KRR "
                     f"{_num(r.get(LA, 'krr_slope'), 5)} (theory −1/2)")
 
@@ -250,7 +276,9 @@ def _fig8(r):
               f"{_num(r.get(PT, 'alpha_c_0.2'), 4)}; simulations at d = {r.get(PT, 'd')}, "
               f"{r.get(PT, 'n_seeds')} data sets")
     dev = _pt_deviation_text(r.get(PT, "deviations"), "ridgeless ", "ridgeless linear model, both losses")
-    return params, f"{dev}; α_c(1) = {_num(r.get(PT, 'alpha_c_1'), 6)} (exact value 2)"
+    fs = _fs(r, "fig8", [("e_mem", "e_mem_sem", "theory_e_mem"), ("e_gen", "e_gen_sem", "theory_e_gen")],
+             "linear SVM across α_c(0.2)")
+    return params, f"{dev}; {fs}; α_c(1) = {_num(r.get(PT, 'alpha_c_1'), 6)} (exact value 2)"
 
 
 @metric("fig9")
@@ -275,14 +303,15 @@ def _fig10(r):
 @metric("fig11")
 def _fig11(r):
     return (f"{_ka_curve_setting(r)}; nine angles in [0.1, 1.45] and θ* = {_num(r.get(KA, 'theta_star'), 4)}",
-            "theory only; the paper prints no values for these curves")
+            _fs(r, "fig4", [("e_gen", "e_gen_sem", "theory_e_gen"), ("e_mem", "e_mem_sem", "theory_e_mem")],
+                "KRR trade-off curves at four angles, both errors"))
 
 
 @metric("fig12")
 def _fig12(r):
     return (f"α ∈ {_set(r.get(KA, 'alphas'))}, ε = {_num(r.get(KA, 'eps_other'))} (our choice), "
-            f"θ* = {_num(r.get(KA, 'theta_star_other'), 4)}",
-            "theory only; the paper prints no values for these curves")
+            f"θ* = {_num(r.get(KA, 'theta_star_other'), 4)}; simulations at ε = {_num(r.get(FS, 'fig3', 'eps_fig12'))}",
+            _fs(r, "fig3", [("fig12_e_gen", "fig12_e_gen_sem", "fig12_theory")], "KRR at λ→0⁺ and λ_opt, α = 2"))
 
 
 @metric("fig13")
