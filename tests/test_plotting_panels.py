@@ -44,6 +44,7 @@ def test_plot_bandwidths_panels():
     plot_bandwidths(axes, res, [0.5, 1.0, 2.0], curves, (fine, zero, zero), highlight=1)
     assert len(axes[0, 0].get_lines()) == B and axes[0, 0].get_lines()[1].get_linewidth() == 3.0
     assert len(axes[0, 1].containers) == B  # error bars, one per bandwidth
-    assert "2 draws" in axes[0, 1].get_title()
+    legend = axes[0, 1].get_legend()  # the panel's name heads its legend, above the data
+    assert "2 draws" in axes[0, 1].get_title() + (legend.get_title().get_text() if legend else "")
     assert axes[1, 1].get_xscale() == "log" and axes[1, 0].get_ylabel()
     plt.close(fig)
