@@ -549,6 +549,9 @@ def build_html(mode: str = "full", *, strict: bool = False, quiet: bool = False)
     if proc.returncode != 0:
         detail = (proc.stdout or "")[-6000:] + (proc.stderr or "")[-6000:] if quiet else ""
         raise RuntimeError(f"jupyter-book build failed ({' '.join(cmd)}):\n{detail}")
+    import lite  # tools/lite.py: the in-browser (JupyterLite) part of the site, <html>/lite/
+
+    lite.build_site(mode, html_dir(mode))
     return html_dir(mode)
 
 
