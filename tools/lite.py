@@ -58,7 +58,8 @@ PRELOAD = ["micropip", "ssl", "sqlite3", "jedi", "ipython", "numpy", "scipy", "m
 SETUP_CODE = (
     "import piplite\n"
     f"await piplite.install(['ipywidgets=={WIDGETS_VERSION}'])\n"
-    "await piplite.install('raf', deps=False)"
+    "await piplite.install('raf', deps=False)\n"
+    "import matplotlib.pyplot  # the first import builds matplotlib's font cache"
 )
 
 #: chapter -> the code that starts its explorer in a console (after :data:`SETUP_CODE`).
@@ -323,6 +324,7 @@ def check_output(out: Path, summary: dict) -> None:
 
 LAUNCHER = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<link rel="icon" href="data:,">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{{font-family:sans-serif;margin:3em auto;max-width:40em;color:#333}}</style>
 </head><body>
@@ -345,7 +347,7 @@ LAUNCHER = """<!DOCTYPE html>
 """
 
 MISSING = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title><link rel="icon" href="data:,"></head>
 <body style="font-family:sans-serif;margin:3em auto;max-width:40em">
 <p>{message}</p></body></html>
 """

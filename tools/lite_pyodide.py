@@ -1,3 +1,4 @@
+#!/usr/bin/env python
 """The Pyodide distribution and the kernel wheels of the book's in-browser Python (JupyterLite).
 
 Everything the live explorers download in the reader's browser comes from pinned packages of two
@@ -288,3 +289,21 @@ def pyodide_distribution(dest: Path, *, cache: Path | None = None, roots=ROOT_PA
     log(f"[lite]     Pyodide {PYODIDE_VERSION}: runtime + {len(names)} packages checked against "
         f"pyodide-lock.json ({size / 2**20:.1f} MiB)")
     return {"version": PYODIDE_VERSION, "packages": names, "files": used, "bytes": size}
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Lay out the verified Pyodide distribution of the live book in DEST.")
+    ap.add_argument("dest", type=Path)
+    args = ap.parse_args(argv)
+    try:
+        pyodide_distribution(args.dest)
+    except LiteBuildError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

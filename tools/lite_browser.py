@@ -1,0 +1,178 @@
+"""Drive the live book in headless Chromium (used by tests/test_live.py and benchmarks/live_speed.py).
+
+The browser resolves no host but 127.0.0.1, so a page that tried to reach another host would
+fail at once (and :func:`outside_requests` lists what it tried). Selenium talks to Debian's
+``chromium`` through ``chromedriver``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
+CHROMEDRIVER = shutil.which("chromedriver") or next(
+    (p for p in ("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver") if os.path.exists(p)), None)
+
+
+def missing_browser() -> list[str]:
+    """What is missing to drive a browser (empty when chromium, chromedriver and selenium are there)."""
+    missing = [n for n, p in (("chromium", CHROMIUM), ("chromedriver", CHROMEDRIVER)) if not p]
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        missing.append("selenium (pip)")
+    return missing
+
+
+def _free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(folder: Path):
+    """Serve ``folder`` on 127.0.0.1 (a free port) with ``http.server``; yields the base URL."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(folder)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url + "/", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the local http.server did not start")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def browser(window="1280,900"):
+    """Headless chromium with a fresh profile, resolving no host but 127.0.0.1, logging console
+    messages and network events (``performance`` log)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="raf-live-chromium-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", f"--window-size={window}", f"--user-data-dir={profile}",
+                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"):
+        opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
+    driver.set_page_load_timeout(120)
+    driver.set_script_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+#: The explorer's state in the page: its readout (key -> full-precision value), the figure's
+#: image (data URL) once loaded, and the text of a traceback shown in the console, if any.
+STATE_JS = """
+const out = {readout: {}, img: null, error: null};
+for (const s of document.querySelectorAll('.raf-readout')) out.readout[s.dataset.key] = s.dataset.value;
+const img = document.querySelector('.widget-output img');
+if (img && img.naturalWidth > 0) out.img = img.src;
+const shown = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"],' +
+              '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]';
+for (const e of document.querySelectorAll(shown)) {
+  if (/Traceback|Error\b/.test(e.textContent)) out.error = e.textContent.slice(-3000);
+}
+return out;
+"""
+
+READOUT_BOX_JS = """
+for (const el of document.querySelectorAll('.widget-slider')) {
+  const label = el.querySelector('.widget-label');
+  if (label && label.textContent.trim() === arguments[0]) return el.querySelector('.widget-readout');
+}
+return null;
+"""
+
+
+class ExplorerError(AssertionError):
+    """The explorer showed a traceback, or did not reach the awaited state in time."""
+
+
+def wait_state(driver, done, timeout: float, what: str, poll: float = 0.1) -> dict:
+    """Poll :data:`STATE_JS` until ``done(state)``; raise :class:`ExplorerError` otherwise."""
+    end = time.time() + timeout
+    state = None
+    while time.time() < end:
+        state = driver.execute_script(STATE_JS)
+        if state["error"]:
+            raise ExplorerError(f"{what}: the console shows an error:\n{state['error']}")
+        if done(state):
+            return state
+        time.sleep(poll)
+    raise ExplorerError(f"{what}: not done after {timeout} s (last readout: {state and state['readout']})")
+
+
+def type_into_slider(driver, description: str, value: str) -> None:
+    """Type ``value`` into the number box of the slider labelled ``description``, then Enter."""
+    from selenium.webdriver.common.keys import Keys
+
+    box = driver.execute_script(READOUT_BOX_JS, description)
+    if box is None:
+        raise ExplorerError(f"no slider labelled {description!r}")
+    box.click()
+    driver.execute_script("const r = document.createRange(); r.selectNodeContents(arguments[0]);"
+                          "const s = window.getSelection(); s.removeAllRanges(); s.addRange(r);", box)
+    box.send_keys(value, Keys.ENTER)
+
+
+def network_events(driver) -> list[dict]:
+    """The ``Network.*`` events logged since the last call."""
+    events = []
+    for entry in driver.get_log("performance"):
+        msg = json.loads(entry["message"])["message"]
+        if msg["method"].startswith("Network."):
+            events.append(msg)
+    return events
+
+
+def outside_requests(events) -> list[str]:
+    """URLs of requests to any host but 127.0.0.1 among ``events``."""
+    bad = []
+    for msg in events:
+        if msg["method"] == "Network.requestWillBeSent":
+            url = msg["params"]["request"]["url"]
+            parsed = urlparse(url)
+            if parsed.scheme in ("http", "https", "ws", "wss") and parsed.hostname != "127.0.0.1":
+                bad.append(url)
+    return bad
+
+
+def bytes_received(events) -> int:
+    """Bytes transferred over the network (encoded, headers included) among ``events``."""
+    return int(sum(m["params"].get("encodedDataLength", 0) for m in events
+                   if m["method"] == "Network.loadingFinished"))
+
+
+def console_errors(driver) -> list[str]:
+    return [e["message"] for e in driver.get_log("browser")
+            if e["level"] == "SEVERE" and e.get("source") in ("javascript", "network")]
