@@ -21,19 +21,13 @@ Skipped, with the reason, only where chromium or chromedriver is missing (never 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 import pytest
@@ -42,11 +36,8 @@ from booktools import ROOT
 sys.path.insert(0, str(ROOT / "tools"))
 
 import lite  # noqa: E402
+import lite_browser  # noqa: E402
 import lite_pyodide  # noqa: E402
-
-CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
-CHROMEDRIVER = shutil.which("chromedriver") or next(
-    (p for p in ("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver") if os.path.exists(p)), None)
 
 START_TIMEOUT = 240   # s, from opening the launcher to the first figure (2 busy cores: 20-60 s)
 REDRAW_TIMEOUT = 90   # s, from typing a value to the redrawn figure
@@ -176,136 +167,22 @@ def test_every_explorer_has_a_live_launcher(quick_site):
 # In the browser
 
 
-def _require_browser():
-    missing = [n for n, p in (("chromium", CHROMIUM), ("chromedriver", CHROMEDRIVER)) if not p]
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        missing.append("selenium (pip)")
+@pytest.fixture(scope="module")
+def server(quick_site):
+    with lite_browser.serve(quick_site) as srv:
+        yield srv.url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    missing = lite_browser.missing_browser()
     if missing:
         reason = f"{' and '.join(missing)} not installed (apt-get install chromium chromium-driver)"
         if os.environ.get("CI"):
             pytest.fail(f"{reason}; .ci/run should have installed it")
         pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(quick_site):
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(quick_site)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url + "/index.html", timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail("the local http.server did not start")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-def make_browser():
-    """Headless chromium that resolves no host but 127.0.0.1, logging console and network."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="raf-live-chromium-")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1280,900", f"--user-data-dir={profile}",
-                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"):
-        opts.add_argument(flag)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
-    driver.set_page_load_timeout(120)
-    driver.set_script_timeout(60)
-    return driver, profile
-
-
-@pytest.fixture(scope="module")
-def browser():
-    _require_browser()
-    driver, profile = make_browser()
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
-
-
-STATE_JS = """
-const out = {readout: {}, img: null, error: null};
-for (const s of document.querySelectorAll('.raf-readout')) out.readout[s.dataset.key] = s.dataset.value;
-const img = document.querySelector('.widget-output img');
-if (img && img.naturalWidth > 0) out.img = img.src;
-const err = document.querySelector('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"] pre, .jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]');
-if (err && /Error|Traceback/.test(err.textContent)) out.error = err.textContent.slice(-2000);
-return out;
-"""
-
-READOUT_BOX_JS = """
-for (const el of document.querySelectorAll('.widget-slider')) {
-  const label = el.querySelector('.widget-label');
-  if (label && label.textContent.trim() === arguments[0]) return el.querySelector('.widget-readout');
-}
-return null;
-"""
-
-
-def wait_state(driver, done, timeout, what):
-    """Poll the page until ``done(state)``; fail with the last state and any traceback shown."""
-    end = time.time() + timeout
-    state = None
-    while time.time() < end:
-        state = driver.execute_script(STATE_JS)
-        if state["error"]:
-            pytest.fail(f"{what}: the console shows an error:\n{state['error']}")
-        if done(state):
-            return state
-        time.sleep(0.25)
-    pytest.fail(f"{what}: not done after {timeout} s (last state: readout {state and state['readout']})")
-
-
-def type_into_slider(driver, description: str, value: str):
-    """Type ``value`` into the number box of the slider labelled ``description`` (then Enter)."""
-    from selenium.webdriver.common.keys import Keys
-
-    box = driver.execute_script(READOUT_BOX_JS, description)
-    assert box is not None, f"no slider labelled {description!r}"
-    box.click()
-    driver.execute_script("const r = document.createRange(); r.selectNodeContents(arguments[0]);"
-                          "const s = window.getSelection(); s.removeAllRanges(); s.addRange(r);", box)
-    box.send_keys(value, Keys.ENTER)
-
-
-def outside_requests(driver) -> list[str]:
-    """Network requests of the page to any host but 127.0.0.1 (from chromium's performance log)."""
-    bad = []
-    for entry in driver.get_log("performance"):
-        msg = json.loads(entry["message"])["message"]
-        if msg["method"] == "Network.requestWillBeSent":
-            url = msg["params"]["request"]["url"]
-            parsed = urlparse(url)
-            if parsed.scheme in ("http", "https", "ws", "wss") and parsed.hostname != "127.0.0.1":
-                bad.append(url)
-    return bad
-
-
-def js_errors(driver) -> list[str]:
-    return [e["message"] for e in driver.get_log("browser")
-            if e["level"] == "SEVERE" and e.get("source") in ("javascript", "network")]
+    with lite_browser.browser() as driver:
+        yield driver
 
 
 # --------------------------------------------------------------------------------------------
@@ -369,10 +246,10 @@ def check_cifar10_raf(ro, site):
     data = json.loads((site / "lite" / "files" / lite.LIVE_DATA["cifar10_raf"]).read_text())
     k = int(np.argmin(np.abs(np.log(data["bandwidths"]))))
     mu1, mustar = RBF.coefficients(data["gammas"][k])
-    r = erm(data["alpha"], data["eps"], 0.1, loss="square", mu1=mu1, mustar=mustar)
-    _close(float(ro["theory_e_gen_at"]), float(r.e_gen), "theory E_gen at lambda=0.1")
-    _close(float(ro["theory_e_mem_at"]), float(r.e_mem), "theory E_mem at lambda=0.1")
-    j = int(np.argmin(np.abs(np.log(data["lams"]) - np.log(0.1))))
+    r = erm(data["alpha"], data["eps"], 1.0, loss="square", mu1=mu1, mustar=mustar)
+    _close(float(ro["theory_e_gen_at"]), float(r.e_gen), "theory E_gen at lambda=1")
+    _close(float(ro["theory_e_mem_at"]), float(r.e_mem), "theory E_mem at lambda=1")
+    j = int(np.argmin(np.abs(np.log(data["lams"]) - np.log(1.0))))
     _close(float(ro["cifar_e_gen_at"]), data["e_gen"][k][j], "recorded CIFAR10-RAF E_gen")
 
 
@@ -383,7 +260,7 @@ CHANGES = {
     "perceptron_tradeoff": ("α = n/d", "3", check_perceptron_tradeoff),
     "kernel_angle": ("θ", "0.9", check_kernel_angle),
     "large_alpha_rates": ("θ", "0.9", check_large_alpha_rates),
-    "cifar10_raf": ("λ", "0.1", check_cifar10_raf),
+    "cifar10_raf": ("λ", "1", check_cifar10_raf),
 }
 
 
@@ -397,19 +274,22 @@ def test_live_explorer(name, quick_site, server, browser):
     if status.get(name) != "ok":
         pytest.skip(f"{name}: this build has no recorded results for its live explorer ({status.get(name)})")
     browser.get(f"{server}/book/{name}.html")
-    link = browser.find_element("css selector", "a.raf-live-button")
-    href = link.get_attribute("href")
+    href = browser.find_element("css selector", "a.raf-live-button").get_attribute("href")
     assert href == f"{server}/lite/live/{name}.html", href
-    browser.get_log("performance")  # start the request log with the live page
+    lite_browser.network_events(browser)  # the request log starts with the live explorer
+    browser.get_log("browser")
     browser.get(href)
-    first = wait_state(browser, lambda s: s["img"] and s["readout"], START_TIMEOUT, f"{name}: starting")
+    first = lite_browser.wait_state(browser, lambda s: s["img"] and s["readout"], START_TIMEOUT,
+                                    f"{name}: starting")
     description, value, check = CHANGES[name]
-    type_into_slider(browser, description, value)
-    after = wait_state(browser, lambda s: s["img"] and s["img"] != first["img"] and s["readout"] != first["readout"],
-                       REDRAW_TIMEOUT, f"{name}: redraw after {description} = {value}")
+    lite_browser.type_into_slider(browser, description, value)
+    after = lite_browser.wait_state(
+        browser, lambda s: s["img"] and s["img"] != first["img"] and s["readout"] != first["readout"],
+        REDRAW_TIMEOUT, f"{name}: redraw after {description} = {value}")
     check(after["readout"], quick_site)
-    assert not outside_requests(browser), f"{name}: requests to other hosts: {outside_requests(browser)}"
-    errors = [e for e in js_errors(browser) if "favicon" not in e]
+    outside = lite_browser.outside_requests(lite_browser.network_events(browser))
+    assert not outside, f"{name}: requests to other hosts: {outside}"
+    errors = lite_browser.console_errors(browser)
     assert not errors, f"{name}: errors in the browser console: {errors}"
 
 

@@ -77,7 +77,8 @@ LIVE_EXPLORERS = {
                     "cifar10_results_explorer(await fetch_results('{data_url}'))"),
 }
 
-#: chapter -> (file in the lite contents, function reading it from the chapter's results)
+#: chapter -> file in the lite contents holding what the chapter recorded for its live explorer
+#: (``results["live"]`` of its executed results, see :func:`live_data`)
 LIVE_DATA = {"cifar10_raf": "cifar10_raf_live.json"}
 
 #: A note put first in a chapter opened as an in-browser notebook, where it needs one.

@@ -8,15 +8,13 @@ fail at once (and :func:`outside_requests` lists what it tried). Selenium talks 
 from __future__ import annotations
 
 import contextlib
+import http.server
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
+import threading
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -35,33 +33,63 @@ def missing_browser() -> list[str]:
     return missing
 
 
-def _free_port() -> int:
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class Server:
+    """A static file server on 127.0.0.1 that counts what it sends (see :func:`serve`)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.bytes_sent = 0
+        self.requests: list[str] = []
+        self._lock = threading.Lock()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.bytes_sent = 0
+            self.requests = []
+
+    def _count(self, path: str, n: int) -> None:
+        with self._lock:
+            self.bytes_sent += n
+            self.requests.append(path)
 
 
 @contextlib.contextmanager
 def serve(folder: Path):
-    """Serve ``folder`` on 127.0.0.1 (a free port) with ``http.server``; yields the base URL."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(folder)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    """Serve ``folder`` on 127.0.0.1 (a free port, threads); yields a :class:`Server`.
+
+    The server counts the bytes of the files it sends (``bytes_sent``: what a reader downloads,
+    Web Workers included, which the browser's own log does not show) and serves ``.wasm`` as
+    ``application/wasm`` (so that Pyodide compiles it while it streams).
+    """
+    folder = Path(folder)
+    server_box: list[Server] = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".wasm": "application/wasm"}
+
+        def __init__(self, *a, **kw):
+            super().__init__(*a, directory=str(folder), **kw)
+
+        def copyfile(self, source, outputfile):
+            n = 0
+            while block := source.read(1 << 16):
+                outputfile.write(block)
+                n += len(block)
+            server_box[0]._count(self.path, n)
+
+        def log_message(self, *args):  # quiet
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = Server(f"http://127.0.0.1:{httpd.server_address[1]}")
+    server_box.append(server)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(url + "/", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the local http.server did not start")
-        yield url
+        yield server
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        httpd.shutdown()
+        httpd.server_close()
 
 
 @contextlib.contextmanager
@@ -165,12 +193,6 @@ def outside_requests(events) -> list[str]:
             if parsed.scheme in ("http", "https", "ws", "wss") and parsed.hostname != "127.0.0.1":
                 bad.append(url)
     return bad
-
-
-def bytes_received(events) -> int:
-    """Bytes transferred over the network (encoded, headers included) among ``events``."""
-    return int(sum(m["params"].get("encodedDataLength", 0) for m in events
-                   if m["method"] == "Network.loadingFinished"))
 
 
 def console_errors(driver) -> list[str]:
