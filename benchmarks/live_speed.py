@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -109,6 +110,7 @@ def main(argv=None) -> int:
         return 2
     status = json.loads((site / "lite" / "raf-lite.json").read_text())["live"]
     rows = []
+    load_before = os.getloadavg()
     with lite_browser.serve(site) as server, lite_browser.browser() as driver:
         for i, name in enumerate(args.chapters):
             if status.get(name) != "ok":
@@ -124,7 +126,9 @@ def main(argv=None) -> int:
              "pyodide_bytes": folder_size(site / "lite" / "static" / "pyodide")}
     cold = [r for r in rows if r["cache"] == "cold"]
     report = {
-        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, {platform.system()} {platform.release()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+        # Other work on the machine slows everything down: the 1-minute load averages around the run.
+        "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "site": str(site.relative_to(ROOT)), "chapters": rows, **sizes,
         "first_download_bytes": cold[0]["bytes_received"] if cold else None,
         "first_figure_s": {r["chapter"]: r["first_figure_s"] for r in rows},
@@ -139,6 +143,7 @@ def main(argv=None) -> int:
           f"{(report['first_download_bytes'] or 0) / 2**20:.0f} MiB")
     if report["outside_requests"]:
         print(f"requests to other hosts: {report['outside_requests']}")
+    print(f"load average (1 min) before/after: {report['load_average_before_after']} on {os.cpu_count()} cores")
     print(f"written to {out.relative_to(ROOT)}")
     return 0
 

@@ -39,7 +39,7 @@ class Server:
     def __init__(self, url: str):
         self.url = url
         self.bytes_sent = 0
-        self.requests: list[str] = []
+        self.requests: list[tuple[float, str]] = []  # (time.perf_counter() when sent, path)
         self._lock = threading.Lock()
 
     def reset(self) -> None:
@@ -50,7 +50,7 @@ class Server:
     def _count(self, path: str, n: int) -> None:
         with self._lock:
             self.bytes_sent += n
-            self.requests.append(path)
+            self.requests.append((time.perf_counter(), path))
 
 
 @contextlib.contextmanager
@@ -196,5 +196,8 @@ def outside_requests(events) -> list[str]:
 
 
 def console_errors(driver) -> list[str]:
+    """Errors in the browser console since the last call (scripts and failed requests), except the
+    browser's own request for ``/favicon.ico``, which no page of the site asks for."""
     return [e["message"] for e in driver.get_log("browser")
-            if e["level"] == "SEVERE" and e.get("source") in ("javascript", "network")]
+            if e["level"] == "SEVERE" and e.get("source") in ("javascript", "network")
+            and "/favicon.ico " not in e["message"]]
