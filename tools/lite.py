@@ -39,11 +39,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import book_chapters  # noqa: E402
 import lite_pyodide  # noqa: E402
 from lite_pyodide import LiteBuildError  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-BUILD = ROOT / "_build"
+ROOT = book_chapters.ROOT
 LITE_VERSION = "1"  # bump when the layout of the lite site changes
 
 APPS = ("lab", "repl", "notebooks", "tree")
@@ -88,8 +88,10 @@ NOTEBOOK_NOTES = {
 }
 
 
-def html_dir(mode: str) -> Path:
-    return BUILD / "html" if mode == "full" else BUILD / mode / "_build" / "html"
+def html_dir(mode: str, root: Path = ROOT) -> Path:
+    """The html folder of ``mode`` (as ``tools/build_book.py`` writes it)."""
+    build = book_chapters.build_dir(root)
+    return build / "html" if mode == "full" else build / mode / "_build" / "html"
 
 
 def _log(msg):
@@ -157,15 +159,9 @@ def chapter_notebook(md: Path, name: str):
     return nb
 
 
-def notebook_chapters():
-    import build_book
-
-    return build_book.notebook_chapters(ROOT)
-
-
-def live_data(name: str, mode: str) -> dict | None:
+def live_data(name: str, mode: str, root: Path = ROOT) -> dict | None:
     """What a chapter recorded for its live explorer (``results["live"]``), or None."""
-    path = BUILD / "executed" / mode / f"{name}.results.json"
+    path = book_chapters.executed_dir(mode, root) / f"{name}.results.json"
     if not path.is_file():
         return None
     return json.loads(path.read_text()).get("live")
@@ -205,7 +201,7 @@ def _kernel_extension() -> Path:
     return ext
 
 
-def stage_sources(src: Path, mode: str, cache: Path, log=_log) -> dict:
+def stage_sources(src: Path, mode: str, cache: Path, root: Path = ROOT, log=_log) -> dict:
     """Lay out the lite sources in ``src``; return a summary (files, chapters, data)."""
     if src.exists():
         shutil.rmtree(src)
@@ -216,15 +212,15 @@ def stage_sources(src: Path, mode: str, cache: Path, log=_log) -> dict:
     pypi.mkdir()
     for w in wheels:
         shutil.copy2(w, pypi / w.name)
-    raf_wheel = build_raf_wheel(pypi)
+    raf_wheel = build_raf_wheel(pypi, root)
     chapters, data = [], {}
     import nbformat
 
-    for c in notebook_chapters():
+    for c in book_chapters.notebook_chapters(root):
         nbformat.write(chapter_notebook(c.md, c.name), src / "contents" / f"{c.name}.ipynb")
         chapters.append(c.name)
         if c.name in LIVE_DATA:
-            recorded = live_data(c.name, mode)
+            recorded = live_data(c.name, mode, root)
             if recorded is not None:
                 (src / "contents" / LIVE_DATA[c.name]).write_text(json.dumps(recorded))
                 data[c.name] = LIVE_DATA[c.name]
@@ -394,18 +390,18 @@ def repl_url(name: str, data_url: str | None = None) -> str:
 # Entry point
 
 
-def build_site(mode: str, html: Path | None = None, *, log=_log) -> Path:
+def build_site(mode: str, html: Path | None = None, *, root: Path = ROOT, log=_log) -> Path:
     """Build (or reuse) the lite site of ``mode`` and copy it to ``<html>/lite``; return that folder."""
     t0 = time.perf_counter()
-    html = html_dir(mode) if html is None else Path(html)
-    work = BUILD / "lite" / mode
+    html = html_dir(mode, root) if html is None else Path(html)
+    work = book_chapters.build_dir(root) / "lite" / mode
     src, out = work / "src", work / "site"
     cache = lite_pyodide.cache_dir()
-    summary = stage_sources(src, mode, cache, log=log)
+    summary = stage_sources(src, mode, cache, root, log=log)
     key = _tree_key(src)
     stamp = work / "key"
     if out.is_dir() and stamp.is_file() and stamp.read_text() == key:
-        log(f"[lite]     site unchanged: reusing {out.relative_to(ROOT)}")
+        log(f"[lite]     site unchanged: reusing {out.relative_to(root)}")
     else:
         log("[lite]     jupyter lite build ...")
         run_lite_build(src, out)
@@ -422,7 +418,7 @@ def build_site(mode: str, html: Path | None = None, *, log=_log) -> Path:
     shutil.copytree(out, dest)
     size = sum(p.stat().st_size for p in dest.rglob("*") if p.is_file())
     missing = [n for n, s in status.items() if s != "ok"]
-    log(f"[lite]     {dest.relative_to(ROOT) if dest.is_relative_to(ROOT) else dest}: {size / 2**20:.0f} MiB, "
+    log(f"[lite]     {dest.relative_to(root) if dest.is_relative_to(root) else dest}: {size / 2**20:.0f} MiB, "
         f"live explorers: {len(status) - len(missing)}/{len(status)}"
         + (f" (without data: {', '.join(missing)})" if missing else "")
         + f" ({time.perf_counter() - t0:.1f} s)")

