@@ -118,13 +118,23 @@ def browser(window="1280,900"):
         shutil.rmtree(profile, ignore_errors=True)
 
 
-#: The explorer's state in the page: its readout (key -> full-precision value), the figure's
-#: image (data URL) once loaded, and the text of a traceback shown in the console, if any.
+#: The explorer's state in the page: its readout (key -> full-precision value), a signature of
+#: the figure's pixels once the image is loaded, and the text of a traceback shown, if any.
 STATE_JS = """
 const out = {readout: {}, img: null, error: null};
 for (const s of document.querySelectorAll('.raf-readout')) out.readout[s.dataset.key] = s.dataset.value;
-const img = document.querySelector('.widget-output img');
-if (img && img.naturalWidth > 0) out.img = img.src;
+const img = document.querySelector('img.widget-image');
+if (img && img.complete && img.naturalWidth > 0) {
+  // A signature of the pixels (not of the blob: address, which changes on every update).
+  const c = document.createElement('canvas');
+  c.width = img.naturalWidth; c.height = img.naturalHeight;
+  const ctx = c.getContext('2d');
+  ctx.drawImage(img, 0, 0);
+  const px = ctx.getImageData(0, 0, c.width, c.height).data;
+  let h = 2166136261;
+  for (let i = 0; i < px.length; i += 3) { h ^= px[i]; h = Math.imul(h, 16777619) >>> 0; }
+  out.img = c.width + 'x' + c.height + ':' + h;
+}
 const shown = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"],' +
               '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]';
 for (const e of document.querySelectorAll(shown)) {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import io
 import math
 import numbers
 
@@ -71,8 +72,10 @@ class Explorer:
 
     The explorer recomputes synchronously on each change, so tests can set
     ``explorer.controls[name].value`` and read ``explorer.state`` (and
-    ``explorer.readout.value``) right after. The figure is closed as soon as it is created:
-    it lives only inside the widget's output, not as a second static image of the cell.
+    ``explorer.readout.value``) right after. The figure is shown as a PNG in an ``Image`` widget
+    (``explorer.image``), rendered once per change (no second pass for a tight bounding box: a
+    redraw in the browser costs half as much); it is closed as soon as it is created, so the
+    cell shows no second, static copy of it.
     """
 
     def __init__(self, controls, draw, *, figsize=(6.4, 4.2), readout=None):
@@ -81,7 +84,7 @@ class Explorer:
         self.controls = dict(controls)
         self._draw = draw
         self._readout = readout
-        self.output = w.Output()
+        self.image = w.Image(format="png")
         self.readout = w.HTML(layout=w.Layout(margin="0 0 0 8px"))
         with plt.ioff():
             self.fig = plt.figure(figsize=figsize)
@@ -90,20 +93,22 @@ class Explorer:
         for c in self.controls.values():
             c.observe(self._on_change, names="value")
         self.widget = w.VBox([w.HBox(list(self.controls.values()), layout=w.Layout(flex_flow="row wrap")),
-                              self.output, self.readout])
+                              self.image, self.readout])
         self.update()
 
     def values(self):
         return {k: c.value for k, c in self.controls.items()}
 
+    def png(self) -> bytes:
+        """The figure as PNG, drawn once (the drawing functions lay it out themselves)."""
+        buf = io.BytesIO()
+        self.fig.savefig(buf, format="png")
+        return buf.getvalue()
+
     def update(self):
         self.fig.clear()
         self.state = dict(self._draw(self.fig, **self.values()))
-        self.output.clear_output(wait=True)
-        with self.output:
-            from IPython.display import display
-
-            display(self.fig)
+        self.image.value = self.png()
         self.readout.value = (self._readout(self.state) if callable(self._readout)
                               else readout_html(self.state, self._readout))
 
