@@ -14,8 +14,10 @@ In headless Chromium, which resolves no host but 127.0.0.1, for every chapter wi
 open the chapter page, follow its "Run this explorer live" control (the launcher opens a Replite
 console that installs raf and starts the explorer), wait for the figure and the numeric readout,
 type a new value into one slider's number box, and check that the figure changes and that the
-readout equals what ``raf`` computes here at those parameters. The request log must show no
-request to any other host. The quick site is built once per session (``conftest.quick_site``).
+readout equals what ``raf`` computes here at those parameters. The page's request log must show
+no request to any other host (a request from the Pyodide worker, which that log does not show,
+cannot reach one either: the explorer would not start), and its console no error. The quick
+site is built once per session (``conftest.quick_site``).
 Skipped, with the reason, only where chromium or chromedriver is missing (never under CI=true).
 """
 
