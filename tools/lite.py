@@ -153,6 +153,8 @@ def chapter_notebook(md: Path, name: str):
         if "parameters" in cell.get("metadata", {}).get("tags", []):
             cells.append(nbformat.v4.new_code_cell(
                 "quick = True  # the reduced grids in the browser: set False for the book's full figures"))
+    for i, cell in enumerate(cells):  # stable ids: the same chapter gives the same file
+        cell["id"] = f"cell-{i}"
     nb.cells = cells
     nb.metadata["kernelspec"] = {"name": "python", "display_name": "Python (Pyodide)", "language": "python"}
     nb.metadata.pop("jupytext", None)
