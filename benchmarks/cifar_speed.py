@@ -7,7 +7,7 @@ Needs the real data set ($RAF_CIFAR10). Measures, at the chapter's full size
    load (the .npz cache);
 2. one repeat of the chapter's square-loss sweep: drawing the data set, the shared
    dot-product matrices, then per kernel the eigendecomposition and predictions of
-   ``raf.experiments.krr_errors`` in float64 and in float32, and the largest difference
+   ``raf.learners.krr_errors`` in float64 and in float32, and the largest difference
    of the errors between the two precisions;
 3. one intercept-free SVM sweep (hinge loss, float64) per kernel.
 
@@ -51,9 +51,10 @@ def main(argv=None):
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
 
-    from raf.cifar import bandwidth_for_angle, cifar10_raf, kernel_matrices
+    from raf.cifar import cifar10_raf
+    from raf.image_kernels import bandwidth_for_angle, kernel_matrices
     from raf.datasets import load_cifar10
-    from raf.experiments import krr_errors, svm_errors
+    from raf.learners import krr_errors, svm_errors
     from raf.theory import theta_star
 
     out = {"alpha": args.alpha, "eps": args.eps, "cpu_count": os.cpu_count()}

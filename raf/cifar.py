@@ -1,4 +1,4 @@
-"""CIFAR10-RAF: the rules-and-facts construction on real images (THEORY.md §7; paper Sec. 3.4, App. D.4).
+"""CIFAR10-RAF: the rules-and-facts construction on real images (THEORY §7; paper Sec. 3.4, D.4).
 
 * :func:`cifar10_raf` builds one training/test draw: ``n = round(alpha * 3072)``
   training images, a fraction ``eps`` of them from the *fact* class with independent
@@ -7,63 +7,50 @@
   test split; features z-scored with the training statistics.
 * :func:`cifar10_raf_errors` runs kernel ridge regression (square loss) or the
   intercept-free SVM (hinge loss) on repeated draws, for several kernels and a whole
-  grid of ridges ``lams``, through :func:`raf.experiments.krr_errors` /
-  :func:`raf.experiments.svm_errors` (one eigendecomposition per repeat and kernel).
-* :func:`bandwidth_for_angle`, :func:`kernel_coefficients`: the kernels in the
-  language of the Gaussian theory (``mu1, mustar``, angle ``theta``).
-* :func:`cifar10_raf_explorer`: the chapter's ipywidgets explorer (small ``n``).
+  grid of ridges ``lams``, through the learners of :mod:`raf.learners` (one
+  eigendecomposition per repeat and kernel); a :class:`raf.result.Result` over (kernel, ridge).
+* :func:`bandwidth_summary` sets the errors of each bandwidth beside the Gaussian theory at
+  the same ``(mu1, mustar)`` (paper Fig. 5, 15); :func:`bandwidth_table` formats it.
+* :func:`linear_part_errors` (a kernel against its linear part with the implicit ridge) and
+  :func:`distance_summary` (distances between images against ``2 d``), for the exercises.
 
-Kernels on images. Let ``X`` be the z-scored training matrix (``n x d``,
-``d = 3072``) and ``D`` the **mean** squared distance between two distinct training
-points; we use the scale ``s = D / 2``. Because the features are z-scored on the
-training set, ``D = 2 d n / (n - 1)`` exactly, so ``s`` is ``d`` up to ``n/(n-1)`` and
-``gamma`` has the meaning it has in the Gaussian theory. (The median squared distance is
-about ``0.91 D`` on CIFAR10-RAF: a data-dependent rescaling of every ``gamma``.)
-With ``t_ij = x_i . x_j / s``:
+The chapter's explorer is :mod:`raf.widgets.cifar10_raf`.
 
-* RBF (``("rbf", gamma)``): ``K_ij = exp(-2 gamma |x_i - x_j|^2 / D)
-  = exp(-gamma (t_ii + t_jj - 2 t_ij))``. On isotropic Gaussian inputs (``t_ii = 1``) this
-  is exactly the family ``k(t) = exp(-2 gamma (1 - t))`` of THEORY §7 / :data:`raf.kernels.RBF`,
-  so ``gamma`` maps to the angle ``theta(gamma)`` of the theory (larger ``gamma``:
-  narrower kernel, larger angle).
-* Matched quadratic (``("quad", gamma)``): ``K_ij = e^{-2 gamma} + mu1^2 t_ij + mustar^2
-  t_ij^2`` with the ``(mu1, mustar)`` of ``RBF(gamma)`` (paper Eq. (221), Fig. 14):
-  identical to the RBF as far as the Gaussian theory can tell, not on images.
+The kernels on images (RBF relative to the mean distance, the matched quadratic) are
+:mod:`raf.image_kernels`.
 """
 
 from __future__ import annotations
 
-import time
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from raf._validation import check_choice, check_int, check_range
+from ._validation import Integer, Interval, check_choice, validated
+from .image_kernels import _dot_products, _kernel_specs, _rbf, kernel_coefficients, kernel_matrices
+from .learners import _krr, _svm, learner_loss, ridges
+from .result import Result, warn_unconverged
 
 __all__ = [
     "CIFAR10RAF",
-    "CIFAR10RAFErrors",
     "D_CIFAR",
-    "KERNEL_FAMILIES",
-    "bandwidth_for_angle",
+    "bandwidth_summary",
+    "bandwidth_table",
     "cifar10_raf",
+    "distance_summary",
+    "linear_part_errors",
     "cifar10_raf_errors",
-    "cifar10_raf_explorer",
-    "kernel_coefficients",
-    "kernel_matrices",
-    "summarize",
 ]
 
 #: Input dimension of CIFAR-10 images, 32 x 32 x 3.
 D_CIFAR = 3072
-#: Kernel families accepted by :func:`cifar10_raf_errors`.
-KERNEL_FAMILIES = ("rbf", "quad")
+#: The errors measured on each draw (THEORY §1).
+ERRORS = ("e_gen", "e_mem", "e_train_rule")
+
+_ALPHA, _EPS = Interval(0.0, np.inf, low_open=True), Interval(0.0, 1.0)
 
 
-# ----------------------------------------------------------------------------------
-# the data set
-# ----------------------------------------------------------------------------------
+# -- the data set ---------------------------------------------------------------------------------
 
 
 @dataclass
@@ -111,50 +98,17 @@ class CIFAR10RAF:
         return self.X_train.shape[1]
 
 
-def _resolve_data(data):
-    from raf.datasets import CIFAR10, load_cifar10
+def resolve_data(data):
+    """``data`` as a :class:`raf.datasets.CIFAR10`: itself, or loaded from a path (None: default)."""
+    from .datasets import CIFAR10, load_cifar10
 
     if isinstance(data, CIFAR10):
         return data
     return load_cifar10(data)
 
 
-def cifar10_raf(alpha, eps, *, seed, rule_classes=("cat", "dog"), fact_class="automobile",
-                n_test=None, data=None, dtype=np.float64):
-    """Draw one CIFAR10-RAF training set and its test set (THEORY §7; paper Sec. 3.4).
-
-    Parameters
-    ----------
-    alpha : float > 0
-        Sample complexity; ``n = round(alpha * 3072)`` training images.
-    eps : float in [0, 1]
-        Fraction of facts: ``n_fact = round(eps * n)`` images of ``fact_class``, each
-        with an independent label +-1 (probability 1/2 each).
-    seed : int or sequence of int
-        Seed of ``np.random.default_rng`` (which images, which fact labels, which test
-        images).
-    rule_classes : (str, str)
-        The two classes that carry the rule: label +1 for the first, -1 for the second;
-        the ``n - n_fact`` rule images are split evenly between them (the first gets the
-        odd one out).
-    fact_class : str
-        The class whose images become facts.
-    n_test : int, optional
-        Number of test images, drawn without replacement from the rule classes of the
-        CIFAR-10 *test* split, half from each class (default: all of them, 2000).
-    data : :class:`raf.datasets.CIFAR10`, path or None
-        The images; default :func:`raf.datasets.load_cifar10` (``$RAF_CIFAR10`` or the
-        cache folder).
-    dtype : floating dtype
-        Of the returned feature matrices.
-
-    Returns
-    -------
-    CIFAR10RAF
-    """
-    alpha = float(check_range("alpha", alpha, 0.0, low_open=True))
-    eps = float(check_range("eps", eps, 0.0, 1.0))
-    data = _resolve_data(data)
+def _class_indices(data, rule_classes, fact_class):
+    """Indices ``(positive rule, negative rule, fact)`` of three different classes of ``data``."""
     if (not isinstance(rule_classes, (tuple, list)) or len(rule_classes) != 2
             or rule_classes[0] == rule_classes[1]):
         raise ValueError("The 'rule_classes' parameter must be two different class names. "
@@ -165,36 +119,33 @@ def cifar10_raf(alpha, eps, *, seed, rule_classes=("cat", "dog"), fact_class="au
     if fact_class in rule_classes:
         raise ValueError(f"The 'fact_class' parameter must differ from the rule classes "
                          f"{tuple(rule_classes)}. Got {fact_class!r} instead.")
-    rng = np.random.default_rng(seed)
-    d = int(np.prod(data.X_train.shape[1:]))
-    n = int(round(alpha * d))
-    n_fact = int(round(eps * n))
+    return tuple(data.class_index(c) for c in (*rule_classes, fact_class))
+
+
+def _draw_training(rng, data, classes, names, n, n_fact, alpha, eps):
+    """Training indices, labels and fact mask: rule images split evenly, then the facts."""
     n_rule = n - n_fact
-    n_pos, n_neg = n_rule - n_rule // 2, n_rule // 2
-    c_pos, c_neg, c_fact = (data.class_index(c) for c in (*rule_classes, fact_class))
-    pools = {c: np.flatnonzero(data.y_train == c) for c in (c_pos, c_neg, c_fact)}
-    for c, k, name in ((c_pos, n_pos, rule_classes[0]), (c_neg, n_neg, rule_classes[1]),
-                       (c_fact, n_fact, fact_class)):
-        if k > pools[c].size:
+    counts = (n_rule - n_rule // 2, n_rule // 2, n_fact)
+    pools = [np.flatnonzero(data.y_train == c) for c in classes]
+    for pool, k, name in zip(pools, counts, names):
+        if k > pool.size:
             raise ValueError(
                 f"alpha={alpha:g}, eps={eps:g} need {k} training images of class {name!r}; "
-                f"the data set has {pools[c].size}. Lower 'alpha' (or 'eps').")
-    if n < 2:
-        raise ValueError(f"The 'alpha' parameter gives n={n} training images; need at least 2.")
-    idx = np.concatenate([rng.choice(pools[c_pos], n_pos, replace=False),
-                          rng.choice(pools[c_neg], n_neg, replace=False),
-                          rng.choice(pools[c_fact], n_fact, replace=False)])
-    y = np.concatenate([np.ones(n_pos), -np.ones(n_neg), rng.choice([-1.0, 1.0], n_fact)])
+                f"the data set has {pool.size}. Lower 'alpha' (or 'eps').")
+    idx = np.concatenate([rng.choice(pool, k, replace=False) for pool, k in zip(pools, counts)])
+    y = np.concatenate([np.ones(counts[0]), -np.ones(counts[1]), rng.choice([-1.0, 1.0], n_fact)])
     fact = np.concatenate([np.zeros(n_rule, bool), np.ones(n_fact, bool)])
     perm = rng.permutation(n)
-    idx, y, fact = idx[perm], y[perm], fact[perm]
+    return idx[perm], y[perm], fact[perm]
 
+
+def _draw_test(rng, data, c_pos, c_neg, n_test):
+    """Test indices (rule classes of the test split, half each) and their rule labels."""
     t_pos = np.flatnonzero(data.y_test == c_pos)
     t_neg = np.flatnonzero(data.y_test == c_neg)
     if n_test is None:
         t_idx = np.concatenate([t_pos, t_neg])
     else:
-        n_test = check_int("n_test", n_test, low=2)
         k_pos, k_neg = n_test - n_test // 2, n_test // 2
         if k_pos > t_pos.size or k_neg > t_neg.size:
             raise ValueError(f"The 'n_test' parameter must be at most "
@@ -202,179 +153,78 @@ def cifar10_raf(alpha, eps, *, seed, rule_classes=("cat", "dog"), fact_class="au
         t_idx = np.concatenate([rng.choice(t_pos, k_pos, replace=False),
                                 rng.choice(t_neg, k_neg, replace=False)])
     t_idx = rng.permutation(t_idx)
-    y_test = np.where(data.y_test[t_idx] == c_pos, 1.0, -1.0)
+    return t_idx, np.where(data.y_test[t_idx] == c_pos, 1.0, -1.0)
 
-    X = data.X_train[idx].reshape(n, d).astype(np.float64)
-    mean = X.mean(axis=0)
-    std = X.std(axis=0)
+
+def _zscore(data, idx, t_idx, d):
+    """Training and test features z-scored with the training statistics."""
+    X = data.X_train[idx].reshape(idx.size, d).astype(np.float64)
+    mean, std = X.mean(axis=0), X.std(axis=0)
     std = np.where(std > 0, std, 1.0)  # a constant pixel stays 0 instead of NaN
-    X = (X - mean) / std
     Xt = (data.X_test[t_idx].reshape(t_idx.size, d).astype(np.float64) - mean) / std
+    return (X - mean) / std, Xt, mean, std
+
+
+def _optional_count(name, value):
+    """Spec of ``n_test``: None (all test images) or an int ``>= 2``."""
+    return None if value is None else Integer(2)(name, value)
+
+
+@validated(alpha=_ALPHA, eps=_EPS, n_test=_optional_count)
+def cifar10_raf(alpha, eps, *, seed, rule_classes=("cat", "dog"), fact_class="automobile",
+                n_test=None, data=None, dtype=np.float64):
+    """Draw one CIFAR10-RAF training set and its test set (THEORY §7; paper Sec. 3.4).
+
+    Parameters
+    ----------
+    alpha : float > 0
+        Sample complexity; ``n = round(alpha * 3072)`` training images.
+    eps : float in [0, 1]
+        Fraction of facts: ``n_fact = round(eps * n)`` images of ``fact_class``, each with an
+        independent label +-1 (probability 1/2 each).
+    seed : int or sequence of int
+        Seed of ``np.random.default_rng`` (which images, which fact labels, which test images).
+    rule_classes : (str, str)
+        The two classes that carry the rule: label +1 for the first, -1 for the second; the
+        ``n - n_fact`` rule images are split evenly between them (the first gets the odd one out).
+    fact_class : str
+        The class whose images become facts.
+    n_test : int, optional
+        Number of test images, drawn without replacement from the rule classes of the CIFAR-10
+        *test* split, half from each class (default: all of them, 2000).
+    data : :class:`raf.datasets.CIFAR10`, path or None
+        The images; default :func:`raf.datasets.load_cifar10` (``$RAF_CIFAR10`` or the cache).
+    dtype : floating dtype
+        Of the returned feature matrices.
+
+    Returns
+    -------
+    CIFAR10RAF
+    """
+    alpha, eps = float(alpha), float(eps)
+    data = resolve_data(data)
+    classes = _class_indices(data, rule_classes, fact_class)
+    d = int(np.prod(data.X_train.shape[1:]))
+    n = int(round(alpha * d))
+    if n < 2:
+        raise ValueError(f"The 'alpha' parameter gives n={n} training images; need at least 2.")
+    n_fact = int(round(eps * n))
+    rng = np.random.default_rng(seed)
+    idx, y, fact = _draw_training(rng, data, classes, (*rule_classes, fact_class), n, n_fact,
+                                  alpha, eps)
+    t_idx, y_test = _draw_test(rng, data, classes[0], classes[1], n_test)
+    X, Xt, mean, std = _zscore(data, idx, t_idx, d)
     return CIFAR10RAF(X.astype(dtype, copy=False), y, fact, Xt.astype(dtype, copy=False), y_test,
                       idx, t_idx, mean, std, alpha, eps, n, n_fact, tuple(rule_classes), fact_class)
 
 
-# ----------------------------------------------------------------------------------
-# kernels
-# ----------------------------------------------------------------------------------
-
-
-def kernel_coefficients(gamma):
-    """``(mu1, mustar, theta)`` of the RBF ``k(t) = exp(-2 gamma (1 - t))`` (THEORY §3, §7).
-
-    ``mu1^2 = 2 gamma e^{-2 gamma}``, ``mustar^2 = 1 - e^{-2 gamma} - 2 gamma e^{-2 gamma}``,
-    ``theta = arctan(mustar / mu1)``; vectorised over ``gamma``. The matched quadratic
-    kernel ``("quad", gamma)`` has the same three numbers.
-    """
-    from raf.kernels import RBF
-
-    mu1, mustar = RBF.coefficients(gamma)
-    return mu1, mustar, RBF.angle(gamma)
-
-
-def bandwidth_for_angle(theta):
-    """The RBF ``gamma`` whose kernel angle is ``theta`` (:func:`raf.kernels.param_for_angle`).
-
-    With ``theta = raf.theory.theta_star(eps)`` this is the bandwidth the square-loss
-    theory singles out: the only one at which KRR both interpolates the facts and
-    reaches the best generalisation error.
-    """
-    from raf.kernels import param_for_angle
-
-    g = param_for_angle("rbf", theta)
-    return float(g) if np.ndim(g) == 0 else g
-
-
-def _parse_kernel(spec):
-    if isinstance(spec, str):
-        fam, _, g = spec.partition(":")
-        spec = (fam, float(g) if g else np.nan)
-    if not (isinstance(spec, (tuple, list)) and len(spec) == 2):
-        raise ValueError("Each kernel must be a pair (family, gamma) with family in "
-                         f"{KERNEL_FAMILIES}. Got {spec!r} instead.")
-    fam = check_choice("kernel family", spec[0], KERNEL_FAMILIES)
-    gamma = float(check_range("gamma", spec[1], 0.0, low_open=True))
-    return fam, gamma
-
-
-def kernel_matrices(X_train, X_test, kernels, *, dtype=np.float32):
-    """Yield ``(spec, K_train, K_test)`` for each kernel, sharing one dot-product matrix.
-
-    ``X_train`` (n, d) and ``X_test`` (n_test, d) are z-scored inputs. The scale is
-    half the mean squared distance between distinct training points (module docstring);
-    the dot products ``X X^T`` are computed once for all kernels, in ``dtype``.
-    """
-    X = np.asarray(X_train, dtype=dtype)
-    Xt = np.asarray(X_test, dtype=dtype)
-    n = X.shape[0]
-    xbar = X.mean(axis=0, dtype=np.float64)
-    sq = np.einsum("ij,ij->i", X, X, dtype=np.float64)
-    mean_sqdist = 2.0 * n / (n - 1) * (sq.mean() - xbar @ xbar)  # over pairs i != j
-    s = mean_sqdist / 2.0
-    T = X @ X.T
-    T *= T.dtype.type(1.0 / s)
-    Tt = Xt @ X.T
-    Tt *= T.dtype.type(1.0 / s)
-    tn = (sq / s).astype(T.dtype)
-    tnt = (np.einsum("ij,ij->i", Xt, Xt, dtype=np.float64) / s).astype(T.dtype)
-    for spec in kernels:
-        fam, g = _parse_kernel(spec)
-        if fam == "rbf":
-            # -gamma * |x_i - x_j|^2 / s, clipped at 0 against round-off
-            K = np.minimum(2.0 * T - tn[:, None] - tn[None, :], 0.0)
-            K *= T.dtype.type(g)
-            np.exp(K, out=K)
-            np.fill_diagonal(K, 1.0)
-            Kt = np.minimum(2.0 * Tt - tnt[:, None] - tn[None, :], 0.0)
-            Kt *= T.dtype.type(g)
-            np.exp(Kt, out=Kt)
-        else:
-            mu1, mustar, _ = kernel_coefficients(g)
-            c0, a1, a2 = (T.dtype.type(v) for v in (np.exp(-2.0 * g), mu1**2, mustar**2))
-            K = c0 + T * (a1 + a2 * T)
-            Kt = c0 + Tt * (a1 + a2 * Tt)
-        yield (fam, g), K, Kt
-
-
-# ----------------------------------------------------------------------------------
-# the sweep over repeats, kernels and ridges
-# ----------------------------------------------------------------------------------
-
-
-@dataclass
-class CIFAR10RAFErrors:
-    """Errors of :func:`cifar10_raf_errors`, arrays of shape ``(repeats, kernels, lams)``.
-
-    Attributes
-    ----------
-    e_gen, e_mem, e_train_rule : float arrays (R, K, L)
-        Test error on the rule classes, training error on the facts, training error on
-        the rule images.
-    lams : array (L,)
-    kernels : list of (family, gamma)
-    mu1, mustar, theta : arrays (K,)
-        Coefficients and angle the Gaussian theory assigns to each kernel.
-    converged : bool array (R, K, L)
-        Solver status (always True for the square loss).
-    alpha, eps, n, n_test, loss, dtype, repeats, seed : the settings.
-    seconds : float
-        Wall-clock time of the whole sweep.
-    cpu_seconds : float
-        CPU time of the repeats, summed over the processes that ran them (with one BLAS
-        thread per process, ``cpu_seconds / n_jobs`` is the wall time on an idle machine).
-    """
-
-    e_gen: np.ndarray
-    e_mem: np.ndarray
-    e_train_rule: np.ndarray
-    converged: np.ndarray
-    lams: np.ndarray
-    kernels: list
-    mu1: np.ndarray
-    mustar: np.ndarray
-    theta: np.ndarray
-    alpha: float
-    eps: float
-    n: int
-    n_test: int
-    loss: str
-    dtype: str
-    repeats: int
-    seed: int
-    rule_classes: tuple = ("cat", "dog")
-    fact_class: str = "automobile"
-    seconds: float = 0.0
-    cpu_seconds: float = 0.0
-
-    def mean(self, name):
-        """Mean over repeats of ``e_gen`` / ``e_mem`` / ``e_train_rule``: (K, L)."""
-        return getattr(self, name).mean(axis=0)
-
-    def spread(self, name):
-        """Standard deviation over repeats (ddof=1; 0 for a single repeat): (K, L)."""
-        a = getattr(self, name)
-        return a.std(axis=0, ddof=1) if a.shape[0] > 1 else np.zeros(a.shape[1:])
-
-    def to_rows(self):
-        """Tidy table: one dict per (kernel, lam) with means and spreads."""
-        rows = []
-        for k, (fam, g) in enumerate(self.kernels):
-            for j, lam in enumerate(self.lams):
-                row = dict(kernel=fam, gamma=g, theta=float(self.theta[k]), lam=float(lam),
-                           loss=self.loss, alpha=self.alpha, eps=self.eps, n=self.n)
-                for name in ("e_gen", "e_mem", "e_train_rule"):
-                    row[name] = float(self.mean(name)[k, j])
-                    row[name + "_sd"] = float(self.spread(name)[k, j])
-                rows.append(row)
-        return rows
+# -- the sweep over repeats, kernels and ridges ---------------------------------------------------
 
 
 def _one_repeat(r, *, alpha, eps, seed, specs, lams, loss, rule_classes, fact_class, n_test,
                 data, dtype, rcond, svm_tol, threads):
-    """Errors of every kernel on the draw ``(seed, r)``: dict of (K, L) arrays."""
+    """Every kernel on the draw ``(seed, r)``: the per-kernel :class:`Result` over ``lams``."""
     from contextlib import nullcontext
-
-    from raf.experiments import krr_errors, svm_errors
 
     if threads:
         from threadpoolctl import threadpool_limits
@@ -382,43 +232,95 @@ def _one_repeat(r, *, alpha, eps, seed, specs, lams, loss, rule_classes, fact_cl
         ctx = threadpool_limits(threads)
     else:
         ctx = nullcontext()
-    cpu0 = time.process_time()
-    K, L = len(specs), lams.size
-    out = {k: np.full((K, L), np.nan) for k in ("e_gen", "e_mem", "e_train_rule")}
-    out["converged"] = np.ones((K, L), bool)
     with ctx:
-        ds = cifar10_raf(alpha, eps, seed=(int(seed), int(r)), rule_classes=rule_classes,
-                         fact_class=fact_class, n_test=n_test, data=data, dtype=dtype)
+        ds = cifar10_raf.__wrapped__(alpha, eps, seed=(int(seed), int(r)),
+                                     rule_classes=rule_classes, fact_class=fact_class,
+                                     n_test=n_test, data=data, dtype=dtype)
         gram_dtype = dtype if loss == "square" else np.float64  # the SVM solves in float64
-        for k, (_spec, Ktr, Kte) in enumerate(kernel_matrices(ds.X_train, ds.X_test, specs,
-                                                              dtype=gram_dtype)):
+        out = []
+        for _spec, Ktr, Kte in kernel_matrices(ds.X_train, ds.X_test, specs, dtype=gram_dtype):
             if loss == "square":
-                res = krr_errors(Ktr, ds.y_train, Kte, ds.y_test, lams, fact_mask=ds.is_fact,
-                                 dtype=dtype, rcond=rcond)
+                out.append(_krr(Ktr, ds.y_train.astype(dtype), Kte, ds.y_test, lams, ds.is_fact,
+                                rcond))
             else:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    res = svm_errors(Ktr, ds.y_train, Kte, ds.y_test, lams,
-                                     fact_mask=ds.is_fact, tol=svm_tol)
-                out["converged"][k] = res["converged"]
-            for name in ("e_gen", "e_mem", "e_train_rule"):
-                out[name][k] = res[name]
-    out["n"], out["n_test"] = ds.n, ds.y_test.size
-    out["cpu"] = time.process_time() - cpu0
-    return out
+                out.append(_svm(Ktr, ds.y_train, Kte, ds.y_test, lams, ds.is_fact, tol=svm_tol))
+    return {"results": out, "n": ds.n, "n_test": ds.y_test.size}
 
 
+def _run_repeats(kw, repeats, n_jobs, progress, loss):
+    """:func:`_one_repeat` for ``r = 0 .. repeats-1``, in ``n_jobs`` processes, in order."""
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=repeats, desc=f"CIFAR10-RAF {loss}", unit="repeat")
+    if n_jobs == 1:
+        jobs = (_one_repeat(r, **kw) for r in range(repeats))
+    else:
+        from joblib import Parallel, delayed
+
+        jobs = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(_one_repeat)(r, **kw) for r in range(repeats))
+    parts = []
+    for part in jobs:
+        parts.append(part)
+        if bar is not None:
+            bar.update()
+    if bar is not None:
+        bar.close()
+    return parts
+
+
+def _over_repeats(parts, key):
+    """``key`` of every (repeat, kernel) result stacked as (K, L, R)."""
+    return np.stack([np.stack([np.asarray(getattr(res, key)) for res in p["results"]])
+                     for p in parts], axis=-1)
+
+
+def _sweep_result(parts, specs, lams, inputs):
+    """One :class:`Result` over (kernel, ridge): means, standard errors and per-repeat values."""
+    R = len(parts)
+    outputs = {}
+    for key in ERRORS:
+        arr = _over_repeats(parts, key)
+        outputs[key] = arr.mean(axis=-1)
+        outputs[key + "_sem"] = (arr.std(axis=-1, ddof=1) / np.sqrt(R) if R > 1
+                                 else np.full(arr.shape[:2], np.nan))
+        outputs[key + "_repeats"] = arr
+    gammas = np.array([g for _, g in specs])
+    mu1, mustar, theta = kernel_coefficients.__wrapped__(gammas)
+    col = (slice(None), None)
+    inputs = {"kernel": np.array([f for f, _ in specs])[col], "gamma": gammas[col],
+              "mu1": np.atleast_1d(mu1)[col], "mustar": np.atleast_1d(mustar)[col],
+              "theta": np.atleast_1d(theta)[col], "lam": lams[None, :],
+              "n": parts[0]["n"], "n_test": parts[0]["n_test"], **inputs}
+    residual = _over_repeats(parts, "residual")
+    return Result(inputs, outputs, converged=_over_repeats(parts, "converged").all(axis=-1),
+                  n_iter=_over_repeats(parts, "n_iter").sum(axis=-1),
+                  residual=np.where(np.isnan(residual), 0.0, residual).max(axis=-1),
+                  trailing={f"{k}_repeats": "repeat" for k in ERRORS})
+
+
+def _cifar_dtype(name, value):
+    dt = np.dtype(value).type
+    if dt not in (np.float32, np.float64):
+        raise ValueError(f"The '{name}' parameter must be float32 or float64. Got {value!r} instead.")
+    return dt
+
+
+@validated(alpha=_ALPHA, eps=_EPS, kernels=_kernel_specs, lams=ridges, loss=learner_loss,
+           repeats=Integer(1), n_jobs=Integer(1), dtype=_cifar_dtype,
+           svm_tol=Interval(0.0, np.inf, low_open=True))
 def cifar10_raf_errors(alpha, eps, *, kernels, lams, loss="square", repeats=20, seed=0,
                        rule_classes=("cat", "dog"), fact_class="automobile", n_test=None,
                        data=None, dtype=np.float64, svm_tol=1e-6, n_jobs=1, progress=False):
     """Memorisation and generalisation errors on CIFAR10-RAF over repeats, kernels and ridges.
 
-    For each repeat ``r`` a fresh draw ``cifar10_raf(alpha, eps, seed=(seed, r), ...)``
-    (new images, new fact labels, new test images when ``n_test`` is smaller than the
-    2000 available), one dot-product matrix, then for each kernel one call of
-    :func:`raf.experiments.krr_errors` (square loss: one eigendecomposition for all
-    ``lams``) or :func:`raf.experiments.svm_errors` (hinge loss, intercept-free,
-    warm-started along ``lams``). The results do not depend on ``n_jobs``.
+    For each repeat ``r`` a fresh draw ``cifar10_raf(alpha, eps, seed=(seed, r), ...)`` (new
+    images, new fact labels, new test images when ``n_test`` is below the 2000 available), one
+    dot-product matrix, then for each kernel kernel ridge regression (square loss: one
+    eigendecomposition for all ``lams``) or the intercept-free SVM (hinge loss, warm-started along
+    ``lams``) of :mod:`raf.learners`. The results do not depend on ``n_jobs``.
 
     Parameters
     ----------
@@ -433,184 +335,160 @@ def cifar10_raf_errors(alpha, eps, *, kernels, lams, loss="square", repeats=20, 
         Independent draws (the paper used 20).
     seed : int
     dtype : {np.float64, np.float32}
-        Precision of the Gram matrices and of ``krr_errors`` (square loss). The
-        errors are the same in both (``tests/test_cifar.py``,
-        ``benchmarks/cifar_speed.py``); float32 halves the memory. The SVM always runs
-        in float64.
+        Precision of the Gram matrices and of the square-loss linear algebra; the errors are the
+        same in both (``tests/test_cifar.py``, ``benchmarks/cifar_speed.py``) and float32 halves
+        the memory. The SVM always runs in float64.
     svm_tol : float
         KKT tolerance of the SVM solver.
     n_jobs : int
         Repeats run in this many worker processes (joblib), each with one BLAS thread.
-        On a 2-core machine ``n_jobs=2`` beats one process with two BLAS threads, and
-        it does not collapse when the machine is shared.
     progress : bool
         tqdm progress bar over the repeats.
 
     Returns
     -------
-    CIFAR10RAFErrors
+    Result
+        Over (kernel, ridge), shape ``(K, L)``. Inputs ``kernel`` (family), ``gamma``, ``mu1``,
+        ``mustar``, ``theta`` (the coefficients and angle the Gaussian theory assigns to each
+        kernel), ``lam``, and the settings ``alpha``, ``eps``, ``loss``, ``n``, ``n_test``,
+        ``seed``, ``dtype``, ``rule_classes``, ``fact_class``. For each error ``e`` in
+        ``e_gen``, ``e_mem``, ``e_train_rule``: the mean over repeats ``e``, its standard error
+        ``e_sem`` and the per-repeat values ``e_repeats`` (trailing axis ``"repeat"``).
+        ``converged`` when every repeat's solver converged (always for the square loss);
+        otherwise one ``RuntimeWarning``.
     """
-    check_choice("loss", loss, ("square", "hinge"))
-    repeats = check_int("repeats", repeats)
-    n_jobs = check_int("n_jobs", n_jobs)
-    specs = [_parse_kernel(s) for s in kernels]
-    if not specs:
-        raise ValueError("The 'kernels' parameter must name at least one kernel.")
-    lams = check_range("lams", np.atleast_1d(np.asarray(lams, dtype=float)), 0.0)
-    dtype = np.dtype(dtype).type
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"The 'dtype' parameter must be float32 or float64. Got {dtype!r}.")
-    # With every lam > 0 no eigenvalue needs to be discarded (K + lam I is invertible):
-    # rcond=0 keeps them all. krr_errors' default cut-off (n * machine epsilon, meant for
-    # the pseudo-inverse at lam = 0) would drop every eigenvalue below ~4e-4 * max(s) in
-    # float32, i.e. most of the spectrum of an image kernel.
+    # With every lam > 0 no eigenvalue needs to be discarded (K + lam I is invertible): rcond=0
+    # keeps them all. The default cut-off (n * machine epsilon, meant for the pseudo-inverse at
+    # lam = 0) would drop every eigenvalue below ~4e-4 * max(s) in float32, most of the
+    # spectrum of an image kernel.
     rcond = 0.0 if lams.min() > 0 else None
-    data = _resolve_data(data)
-    t0 = time.perf_counter()
-    kw = dict(alpha=alpha, eps=eps, seed=seed, specs=specs, lams=lams, loss=loss,
+    kw = dict(alpha=float(alpha), eps=float(eps), seed=seed, specs=kernels, lams=lams, loss=loss,
               rule_classes=tuple(rule_classes), fact_class=fact_class, n_test=n_test,
-              data=data, dtype=dtype, rcond=rcond, svm_tol=svm_tol,
+              data=resolve_data(data), dtype=dtype, rcond=rcond, svm_tol=float(svm_tol),
               threads=1 if n_jobs > 1 else None)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=repeats, desc=f"CIFAR10-RAF {loss}", unit="repeat")
-    if n_jobs == 1:
-        parts = []
-        for r in range(repeats):
-            parts.append(_one_repeat(r, **kw))
-            if bar is not None:
-                bar.update()
-    else:
-        from joblib import Parallel, delayed
-
-        parts = []
-        for part in Parallel(n_jobs=n_jobs, return_as="generator")(
-                delayed(_one_repeat)(r, **kw) for r in range(repeats)):
-            parts.append(part)
-            if bar is not None:
-                bar.update()
-    if bar is not None:
-        bar.close()
-    out = {k: np.stack([p[k] for p in parts]) for k in ("e_gen", "e_mem", "e_train_rule",
-                                                         "converged")}
-    conv = out["converged"]
-    if not conv.all():
-        warnings.warn(f"cifar10_raf_errors: the SVM did not converge at {int((~conv).sum())} of "
-                      f"{conv.size} points (reported anyway, see 'converged').",
-                      RuntimeWarning, stacklevel=2)
-    gam = np.array([g for _, g in specs])
-    mu1, mustar, theta = kernel_coefficients(gam)
-    return CIFAR10RAFErrors(out["e_gen"], out["e_mem"], out["e_train_rule"], conv, lams,
-                            specs, np.atleast_1d(mu1), np.atleast_1d(mustar),
-                            np.atleast_1d(theta), float(alpha), float(eps), parts[0]["n"],
-                            parts[0]["n_test"], loss, np.dtype(dtype).name, repeats, int(seed),
-                            tuple(rule_classes), fact_class, time.perf_counter() - t0,
-                            float(sum(p["cpu"] for p in parts)))
+    parts = _run_repeats(kw, repeats, n_jobs, progress, loss)
+    res = _sweep_result(parts, kernels, lams, {
+        "alpha": float(alpha), "eps": float(eps), "loss": loss, "seed": int(seed),
+        "dtype": np.dtype(dtype).name, "rule_classes": "/".join(rule_classes),
+        "fact_class": fact_class})
+    return warn_unconverged(res, "cifar10_raf_errors")
 
 
-def summarize(res):
-    """Key numbers of a :class:`CIFAR10RAFErrors` (JSON-serialisable dict).
+# -- beside the Gaussian theory -------------------------------------------------------------------
 
-    Per kernel: ``e_mem`` and ``e_gen`` at the smallest ridge, the best mean ``e_gen``
-    over the ridges and its ridge; overall: the kernel with the lowest best ``e_gen``.
+
+def bandwidth_summary(res, *, kernels=None):
+    """Each kernel of a :func:`cifar10_raf_errors` result beside the Gaussian theory (paper Fig. 5).
+
+    For each kernel (rows ``kernels`` of ``res``, default all) at the ``(mu1, mustar)`` the
+    theory assigns it (THEORY §3, §5): the theory's ``E_gen`` at ``lambda -> 0+`` and at its
+    optimal ridge (with ``E_mem`` there), and the measured ``E_gen`` at the smallest ridge of the
+    grid and at the ridge of smallest mean ``E_gen`` (with its standard error and ``E_mem``).
+
+    Returns
+    -------
+    Result
+        Over the kernels: inputs ``kernel``, ``gamma``, ``theta``, ``mu1``, ``mustar``,
+        ``alpha``, ``eps``, ``loss``; outputs ``theory_e_gen_0``, ``theory_lam_opt``,
+        ``theory_e_gen_opt``, ``theory_e_mem_opt``, ``lam_min``, ``e_gen_lam_min``,
+        ``e_gen_lam_min_sem``, ``e_mem_lam_min``, ``lam_best``, ``e_gen_best``,
+        ``e_gen_best_sem``, ``e_mem_best``. ``converged`` where both theory points converged.
     """
-    eg, em = res.mean("e_gen"), res.mean("e_mem")
-    j0 = int(np.argmin(res.lams))
-    per = []
-    for k, (fam, g) in enumerate(res.kernels):
-        jb = int(np.nanargmin(eg[k]))
-        per.append(dict(kernel=fam, gamma=float(g), theta=float(res.theta[k]),
-                        lam_min=float(res.lams[j0]), e_mem_at_lam_min=float(em[k, j0]),
-                        e_gen_at_lam_min=float(eg[k, j0]), lam_opt=float(res.lams[jb]),
-                        e_gen_at_lam_opt=float(eg[k, jb]), e_mem_at_lam_opt=float(em[k, jb])))
-    best = min(range(len(per)), key=lambda k: per[k]["e_gen_at_lam_opt"])
-    return dict(loss=res.loss, alpha=res.alpha, eps=res.eps, n=res.n, repeats=res.repeats,
-                kernels=per, best_kernel=best,
-                best_e_gen=per[best]["e_gen_at_lam_opt"],
-                max_e_mem_at_lam_min=max(p["e_mem_at_lam_min"] for p in per),
-                seconds=float(res.seconds), cpu_seconds=float(res.cpu_seconds))
+    from .theory import erm, optimal_lambda
+
+    rows = np.arange(res.shape[0]) if kernels is None else np.asarray(kernels)
+    sub = res[rows]
+    alpha, eps, loss = float(sub.alpha.flat[0]), float(sub.eps.flat[0]), sub.loss
+    mu1, mustar = sub.mu1[:, 0], sub.mustar[:, 0]
+    th0 = erm(alpha, eps, 0.0, loss=loss, mu1=mu1, mustar=mustar)
+    thb = optimal_lambda(alpha, eps, loss=loss, mu1=mu1, mustar=mustar)
+    lam_opt = thb.lam
+    lams = sub.lam[0]
+    j0 = int(np.argmin(lams))
+    jb = np.nanargmin(sub.e_gen, axis=1)
+    k = np.arange(rows.size)
+    outputs = {
+        "theory_e_gen_0": th0.e_gen, "theory_lam_opt": lam_opt, "theory_e_gen_opt": thb.e_gen,
+        "theory_e_mem_opt": thb.e_mem, "lam_min": np.full(k.size, lams[j0]),
+        "e_gen_lam_min": sub.e_gen[:, j0], "e_gen_lam_min_sem": sub.e_gen_sem[:, j0],
+        "e_mem_lam_min": sub.e_mem[:, j0], "lam_best": lams[jb], "e_gen_best": sub.e_gen[k, jb],
+        "e_gen_best_sem": sub.e_gen_sem[k, jb], "e_mem_best": sub.e_mem[k, jb]}
+    inputs = {name: getattr(sub, name)[:, 0] for name in ("kernel", "gamma", "theta", "mu1",
+                                                          "mustar")}
+    return Result(inputs | {"alpha": alpha, "eps": eps, "loss": loss}, outputs,
+                  converged=np.asarray(th0.converged) & np.asarray(thb.converged))
 
 
-# ----------------------------------------------------------------------------------
-# the explorer of the chapter
-# ----------------------------------------------------------------------------------
+def bandwidth_table(summary, bandwidths):
+    """Header and rows of the bandwidth table (for :func:`raf.tables.markdown_table`).
 
-
-def explore(fig, *, alpha, eps, gamma, rule_pos, rule_neg, fact_class, data, seed=0,
-            lams=None, n_test=None):
-    """Draw one CIFAR10-RAF trade-off curve next to the Gaussian theory (for the explorer).
-
-    One repeat, RBF kernel of bandwidth ``gamma``, square loss: cheap for
-    ``alpha <= 0.5`` (``n <= 1536``). Returns the plotted numbers.
+    ``summary`` is a :func:`bandwidth_summary`, ``bandwidths`` the labels of its rows (the RBF
+    ``gamma`` in units of ``gamma*``). Measured errors read ``mean ± standard error``.
     """
-    from raf.plotting import LABELS, simulation_points, theory_line
-    from raf.theory import erm
-
-    if lams is None:
-        lams = np.geomspace(1e-4, 1e2, 19)
-    ax = fig.add_subplot(111)
-    if len({rule_pos, rule_neg, fact_class}) < 3:
-        ax.text(0.5, 0.5, "choose three different classes", ha="center", va="center",
-                transform=ax.transAxes)
-        return {"error": "classes must differ"}
-    res = cifar10_raf_errors(alpha, eps, kernels=[("rbf", gamma)], lams=lams, repeats=1,
-                             seed=seed, rule_classes=(rule_pos, rule_neg),
-                             fact_class=fact_class, n_test=n_test, data=data)
-    mu1, mustar, theta = kernel_coefficients(gamma)
-    th = erm(alpha, eps, lams, loss="square", mu1=mu1, mustar=mustar)
-    theory_line(ax, th.e_gen, th.e_mem, label=rf"Gaussian RAF theory, $\theta={theta:.2f}$",
-                color="C0")
-    eg, em = res.e_gen[0, 0], res.e_mem[0, 0]
-    simulation_points(ax, eg, em, label=f"CIFAR10-RAF, {rule_pos} vs {rule_neg}, "
-                                        f"facts: {fact_class} (n={res.n})", color="C1")
-    ax.set_xlabel(LABELS["e_gen"])
-    ax.set_ylabel(LABELS["e_mem"])
-    ax.set_xlim(0, 0.55)
-    ax.set_ylim(-0.02, 0.55)
-    ax.legend(loc="upper right", fontsize=8)
-    return dict(alpha=float(alpha), eps=float(eps), gamma=float(gamma),
-                rule_classes=(rule_pos, rule_neg), fact_class=fact_class,
-                lams=np.asarray(lams).tolist(), e_gen=eg.tolist(), e_mem=em.tolist(),
-                theory_e_gen=th.e_gen.tolist(), theory_e_mem=th.e_mem.tolist(),
-                theta=float(theta), n=int(res.n))
+    header = ["$\\gamma/\\gamma^\\star$", "theory $E_{\\rm gen}(0^+)$",
+              "theory $E_{\\rm gen}(\\lambda_{\\rm opt})$", "theory $E_{\\rm mem}(\\lambda_{\\rm opt})$",
+              "CIFAR $E_{\\rm gen}$, smallest $\\lambda$", "CIFAR best $E_{\\rm gen}$",
+              "CIFAR $E_{\\rm mem}$ there"]
+    s = summary
+    rows = [[f"{b:g}", f"{s.theory_e_gen_0[i]:.3f}", f"{s.theory_e_gen_opt[i]:.3f}",
+             f"{s.theory_e_mem_opt[i]:.3f}",
+             f"{s.e_gen_lam_min[i]:.3f} ± {s.e_gen_lam_min_sem[i]:.3f}",
+             f"{s.e_gen_best[i]:.3f} ± {s.e_gen_best_sem[i]:.3f}", f"{s.e_mem_best[i]:.3f}"]
+            for i, b in enumerate(bandwidths)]
+    return header, rows
 
 
-def cifar10_raf_explorer(data=None, *, seed=0):
-    """ipywidgets explorer: alpha, eps, RBF bandwidth, rule classes and fact class.
+@validated(alpha=_ALPHA, eps=_EPS, gamma=Interval(0.0, np.inf, low_open=True), lams=ridges,
+           repeats=Integer(1), n_test=_optional_count)
+def linear_part_errors(alpha, eps, gamma, lams, *, repeats=3, seed=0, n_test=None, data=None,
+                       rule_classes=("cat", "dog"), fact_class="automobile"):
+    """KRR with the RBF kernel beside its linear part with the implicit ridge (THEORY §5).
 
-    Returns a :class:`raf.widgets.base.Explorer`; every change refits KRR on one small
-    draw (``alpha <= 0.5``) and redraws the trade-off curve next to the theory.
+    On Gaussian data a kernel predicts new inputs like its linear part ``mu1^2 x . x' / s`` with
+    the ridge ``lambda + mustar^2``, while its nonlinear part acts on the training inputs like
+    ``mustar^2 I`` and stores the facts. On each draw this fits, at every ``lambda`` of ``lams``,
+    the RBF kernel of bandwidth ``gamma`` and linear ridge regression on ``K = X X^T / s`` at the
+    ridge ``(lambda + mustar^2) / mu1^2`` (the same predictor on new inputs, without the
+    ``mustar^2 I`` on the training inputs).
+
+    Returns
+    -------
+    Result
+        As :func:`cifar10_raf_errors`, over (model, ridge) with ``kernel`` ``"rbf"`` and
+        ``"linear"`` (the RBF's linear part; its ``mu1, mustar, theta`` are the RBF's).
     """
-    import ipywidgets as w
-
-    from raf.widgets.base import Explorer
-
-    data = _resolve_data(data)
-    classes = list(data.classes)
-    g_star = round(bandwidth_for_angle(_theta_star(0.2)), 2)
-    controls = {
-        "alpha": w.FloatSlider(value=0.2, min=0.05, max=0.5, step=0.05, description="α"),
-        "eps": w.FloatSlider(value=0.2, min=0.0, max=0.8, step=0.05, description="ε"),
-        "gamma": w.FloatLogSlider(value=g_star, base=10, min=-1.3, max=1.0, step=0.05,
-                                  description="γ"),
-        "rule_pos": w.Dropdown(options=classes, value="cat" if "cat" in classes else classes[0],
-                               description="+1 class"),
-        "rule_neg": w.Dropdown(options=classes, value="dog" if "dog" in classes else classes[1],
-                               description="−1 class"),
-        "fact_class": w.Dropdown(options=classes,
-                                 value="automobile" if "automobile" in classes else classes[2],
-                                 description="facts"),
-    }
-
-    def draw(fig, **v):
-        return explore(fig, data=data, seed=seed, **v)
-
-    return Explorer(controls, draw)
+    alpha, eps, gamma = float(alpha), float(eps), float(gamma)
+    data = resolve_data(data)
+    mu1, mustar, _ = kernel_coefficients.__wrapped__(gamma)
+    rcond = 0.0 if lams.min() > 0 else None
+    parts = []
+    for r in range(repeats):
+        ds = cifar10_raf.__wrapped__(alpha, eps, seed=(int(seed), r), rule_classes=rule_classes,
+                                     fact_class=fact_class, n_test=n_test, data=data)
+        T, Tt, tn, tnt = _dot_products(ds.X_train, ds.X_test, np.float64)
+        K, Kt = _rbf(T, Tt, tn, tnt, gamma)
+        parts.append({"results": [
+            _krr(K, ds.y_train, Kt, ds.y_test, lams, ds.is_fact, rcond),
+            _krr(T, ds.y_train, Tt, ds.y_test, (lams + mustar**2) / mu1**2, ds.is_fact, rcond)],
+            "n": ds.n, "n_test": ds.y_test.size})
+    return _sweep_result(parts, [("rbf", gamma), ("linear", gamma)], lams, {
+        "alpha": alpha, "eps": eps, "loss": "square", "seed": int(seed), "dtype": "float64",
+        "rule_classes": "/".join(rule_classes), "fact_class": fact_class})
 
 
-def _theta_star(eps):
-    from raf.theory import theta_star
+def distance_summary(X):
+    """Squared distances between distinct rows of z-scored ``X`` (n, d), against ``2 d`` (THEORY §7).
 
-    return float(theta_star(eps))
+    Returns a dict: ``mean`` (the mean squared distance ``D``, exactly ``2 d n / (n - 1)`` after
+    z-scoring with the ``1/n`` convention), ``exact`` (that value), ``p05``, ``median``, ``p95``
+    (percentiles in units of ``2 d``) and ``median_over_mean``.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    n, d = X.shape
+    sq = np.einsum("ij,ij->i", X, X)
+    iu = np.triu_indices(n, k=1)
+    dist = (sq[:, None] + sq[None, :] - 2.0 * (X @ X.T))[iu]
+    p05, med, p95 = np.percentile(dist, [5, 50, 95]) / (2 * d)
+    mean = float(dist.mean())
+    return {"mean": mean, "exact": 2.0 * d * n / (n - 1), "p05": float(p05), "median": float(med),
+            "p95": float(p95), "median_over_mean": float(med * 2 * d / mean)}

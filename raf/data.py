@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from raf._validation import check_int, check_range
+from raf._validation import Integer, Interval, validated
 
 __all__ = ["RAFData", "sample", "sample_test", "n_samples"]
 
@@ -62,14 +62,16 @@ class RAFData:
         return self.X.shape[1]
 
 
+_D, _ALPHA, _EPS = Integer(1), Interval(0.0, np.inf, low_open=True), Interval(0.0, 1.0)
+
+
+@validated(d=_D, alpha=_ALPHA)
 def n_samples(d, alpha):
     """``n = round(alpha d)``, at least 1."""
-    d = check_int("d", d)
-    alpha = float(check_range("alpha", alpha, 0.0, low_open=True))
-    n = int(round(alpha * d))
+    n = int(round(float(alpha) * d))
     if n < 1:
         raise ValueError(
-            f"alpha * d must give at least one sample. Got alpha={alpha!r}, d={d!r}.")
+            f"alpha * d must give at least one sample. Got alpha={float(alpha)!r}, d={d!r}.")
     return n
 
 
@@ -78,6 +80,7 @@ def _sign(z):
     return np.where(z >= 0, 1.0, -1.0)
 
 
+@validated(d=_D, alpha=_ALPHA, eps=_EPS)
 def sample(d, alpha, eps, *, seed, exact_fraction=False):
     """Draw a Gaussian RAF training set (THEORY §1).
 
@@ -99,9 +102,8 @@ def sample(d, alpha, eps, *, seed, exact_fraction=False):
     -------
     RAFData
     """
-    d = check_int("d", d)
-    n = n_samples(d, alpha)
-    eps = float(check_range("eps", eps, 0.0, 1.0))
+    n = n_samples.__wrapped__(d, alpha)
+    eps = float(eps)
     rng = np.random.default_rng(seed)
     teacher = rng.standard_normal(d)
     X = rng.standard_normal((n, d))
@@ -117,6 +119,7 @@ def sample(d, alpha, eps, *, seed, exact_fraction=False):
                    alpha=float(alpha), eps=eps)
 
 
+@validated(n_test=_D)
 def sample_test(teacher, n_test, *, seed):
     """Fresh rule-labelled test inputs: ``(X_test (n_test, d), y_rule (n_test,))``.
 
@@ -128,7 +131,6 @@ def sample_test(teacher, n_test, *, seed):
         raise ValueError(
             "The 'teacher' parameter must be a non-empty 1-d array. "
             f"Got shape {teacher.shape} instead.")
-    n_test = check_int("n_test", n_test)
     d = teacher.size
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n_test, d))

@@ -28,8 +28,19 @@ data. A damaged file (wrong checksum, truncated archive, unreadable image or pic
 raises :class:`CIFAR10CorruptError` naming the file and the fix.
 
 The decoded arrays are cached as an uncompressed ``.npz`` in the cache folder, keyed by
-the identity of the source (absolute path, size and modification time of every file it
-consists of), so the second load reads one file instead of decoding 60 000 images.
+the *content* of the source (a digest of every file it consists of), so the second load reads
+one file instead of decoding 60 000 images, and a source replaced by another file -- even one of
+the same size with its modification time restored -- is decoded anew. The digests are
+computed cheaply: each file's digest is remembered (``digests.json`` in the cache folder) with
+its inode, size, modification and status-change times, and recomputed when any of them changes
+or when the file changed less than :data:`raf._digests.RACY_SECONDS` before it was hashed (a change within
+the timestamps' resolution could otherwise go unseen; git's "racily clean" rule). The status-change
+time (``ctime``) cannot be set back by a program, so a replaced file is always hashed again.
+
+Known archives are verified by their published checksum (``verify=True``) on every load, cache
+hit or not: the checksum is the remembered digest, so verifying costs nothing once the file has
+been hashed. Each cache entry records whether its source passed that check
+(:attr:`CIFAR10.verified`).
 """
 
 from __future__ import annotations
@@ -46,6 +57,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from ._digests import FileDigests
 
 __all__ = [
     "CIFAR10",
@@ -77,7 +90,8 @@ ENV_CACHE = "RAF_CACHE"
 _IMAGE_EXT = (".jpg", ".jpeg", ".png")
 _ARCHIVE_EXT = (".tar.gz", ".tgz", ".tar")
 _BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch", "batches.meta")
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
+_DIGESTS = "digests.json"
 
 _HOW_TO = (
     "How to provide CIFAR-10 (any one of):\n"
@@ -115,6 +129,9 @@ class CIFAR10:
         The file or folder the arrays were decoded from.
     from_cache : bool
         True when the arrays were read from the ``.npz`` cache.
+    verified : bool
+        True when the source matched its published checksum on this load (only known archives
+        have one: :data:`KNOWN_CHECKSUMS`).
     """
 
     X_train: np.ndarray
@@ -124,6 +141,7 @@ class CIFAR10:
     classes: tuple
     source: str
     from_cache: bool = False
+    verified: bool = False
 
     def class_index(self, name):
         """Index of the class called ``name`` (``ValueError`` listing the names otherwise)."""
@@ -135,12 +153,10 @@ class CIFAR10:
     def __repr__(self):
         return (f"CIFAR10(train={self.X_train.shape[0]}, test={self.X_test.shape[0]}, "
                 f"classes={len(self.classes)}, source={self.source!r}, "
-                f"from_cache={self.from_cache})")
+                f"from_cache={self.from_cache}, verified={self.verified})")
 
 
-# ----------------------------------------------------------------------------------
-# where to look
-# ----------------------------------------------------------------------------------
+# -- where to look --------------------------------------------------------------------------------
 
 
 def cache_dir():
@@ -181,9 +197,7 @@ def _not_found(tried, extra=""):
     return CIFAR10NotFoundError("\n".join(lines))
 
 
-# ----------------------------------------------------------------------------------
-# layouts
-# ----------------------------------------------------------------------------------
+# -- layouts --------------------------------------------------------------------------------------
 
 
 def _is_archive(p):
@@ -220,23 +234,23 @@ def _corrupt(path, what, fix=None):
     return CIFAR10CorruptError(f"CIFAR-10 file {path} is unusable: {what}. Fix: {fix}.")
 
 
-def _file_digest(path, algo):
-    h = hashlib.new(algo)
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+def _digest_algo(path):
+    """The published checksum's algorithm for a known archive, else sha256."""
+    known = KNOWN_CHECKSUMS.get(path.name)
+    return known[0] if known else "sha256"
 
 
-def _verify_known(path):
+def _check_known(path, digest):
+    """``True`` when ``path`` is a known archive whose ``digest`` matches; ``False`` when it has
+    no published checksum; :class:`CIFAR10CorruptError` when it does not match."""
     known = KNOWN_CHECKSUMS.get(path.name)
     if known is None:
-        return
+        return False
     algo, expected = known
-    got = _file_digest(path, algo)
-    if got != expected:
-        raise _corrupt(path, f"{algo} checksum {got} differs from the expected {expected} "
+    if digest != expected:
+        raise _corrupt(path, f"{algo} checksum {digest} differs from the expected {expected} "
                              "(truncated or modified download)")
+    return True
 
 
 class _NumpyOnlyUnpickler(pickle.Unpickler):
@@ -309,19 +323,30 @@ def _decode_image(data, where):
     return arr
 
 
+def _image_classes(items, where):
+    """The class folders of both splits: exactly the ten CIFAR-10 classes, else an error naming
+    the missing (or unexpected) ones -- a missing folder must not shift every class index."""
+    for split in ("train", "test"):
+        found = {c for s, c, _, _ in items if s == split}
+        if not found:
+            raise _corrupt(where, f"no {split}/<class>/ images inside")
+        missing = [c for c in CIFAR10_CLASSES if c not in found]
+        unknown = sorted(found - set(CIFAR10_CLASSES))
+        if missing or unknown:
+            what = "; ".join(p for p in (
+                f"no {split}/<class>/ images of the CIFAR-10 class(es) {missing}" if missing else "",
+                f"unexpected class folder(s) {unknown} in {split}/" if unknown else "") if p)
+            raise _corrupt(where, what, fix="provide all ten class folders "
+                           f"{list(CIFAR10_CLASSES)} in both train/ and test/")
+    return CIFAR10_CLASSES
+
+
 def _from_images(items, where):
     """Arrays from ``[(split, class, file_name, bytes)]`` of the image-folder layout."""
-    classes = tuple(sorted({c for s, c, _, _ in items if s == "train"}))
-    if not classes:
-        raise _corrupt(where, "no train/<class>/ images inside")
+    classes = _image_classes(items, where)
     out = {}
     for split in ("train", "test"):
         sel = sorted((c, fn, data) for s, c, fn, data in items if s == split)
-        if not sel:
-            raise _corrupt(where, f"no {split}/<class>/ images inside")
-        unknown = sorted({c for c, _, _ in sel} - set(classes))
-        if unknown:
-            raise _corrupt(where, f"test classes {unknown} have no training images")
         X = np.empty((len(sel), 32, 32, 3), np.uint8)
         y = np.empty(len(sel), np.int64)
         for i, (c, fn, data) in enumerate(sel):
@@ -389,25 +414,24 @@ def _source_files(kind, p):
     return [f for _, _, f in _image_files(p)]
 
 
-def _cache_key(kind, p):
-    """Identity of a source: absolute paths, sizes and mtimes of its files."""
-    h = hashlib.sha256(f"v{_CACHE_VERSION}|{kind}|{p.resolve()}".encode())
+def _cache_key(kind, p, digests):
+    """Identity of a source: its layout and the content digest of every file, by relative name."""
+    h = hashlib.sha256(f"v{_CACHE_VERSION}|{kind}".encode())
     for f in _source_files(kind, p):
-        st = f.stat()
-        h.update(f"|{f.name}|{st.st_size}|{st.st_mtime_ns}".encode())
+        name = f.name if kind == "archive" else f.relative_to(p).as_posix()
+        h.update(f"|{name}|{digests(f)}".encode())
     return h.hexdigest()[:20]
 
 
-# ----------------------------------------------------------------------------------
-# cache
-# ----------------------------------------------------------------------------------
+# -- cache ----------------------------------------------------------------------------------------
 
 
-def _read_cache(path, source):
+def _read_cache(path, source, verified):
     try:
         with np.load(path, allow_pickle=False) as z:
             return CIFAR10(z["X_train"], z["y_train"], z["X_test"], z["y_test"],
-                           tuple(str(c) for c in z["classes"]), str(source), True)
+                           tuple(str(c) for c in z["classes"]), str(source), True,
+                           bool(verified or z["verified"]))
     except Exception as exc:  # noqa: BLE001 - a broken cache is rebuilt, never fatal
         warnings.warn(f"ignoring the unreadable CIFAR-10 cache {path} ({exc}); decoding again",
                       RuntimeWarning, stacklevel=3)
@@ -420,7 +444,8 @@ def _write_cache(path, data):
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as f:
             np.savez(f, X_train=data.X_train, y_train=data.y_train, X_test=data.X_test,
-                     y_test=data.y_test, classes=np.array(data.classes))
+                     y_test=data.y_test, classes=np.array(data.classes),
+                     verified=np.array(data.verified))
         os.replace(tmp, path)
     except OSError as exc:
         warnings.warn(f"could not write the CIFAR-10 cache {path} ({exc}); the next load "
@@ -428,9 +453,7 @@ def _write_cache(path, data):
         tmp.unlink(missing_ok=True)
 
 
-# ----------------------------------------------------------------------------------
-# download
-# ----------------------------------------------------------------------------------
+# -- download -------------------------------------------------------------------------------------
 
 
 def _download(dest, url=CIFAR10_URL, md5=CIFAR10_MD5, timeout=60):
@@ -461,9 +484,7 @@ def _download(dest, url=CIFAR10_URL, md5=CIFAR10_MD5, timeout=60):
     return dest
 
 
-# ----------------------------------------------------------------------------------
-# entry point
-# ----------------------------------------------------------------------------------
+# -- entry point ----------------------------------------------------------------------------------
 
 
 def load_cifar10(path=None, *, download=False, cache=True, verify=True):
@@ -480,10 +501,11 @@ def load_cifar10(path=None, *, download=False, cache=True, verify=True):
         the cache folder and check its md5.
     cache : bool, default True
         Read/write the decoded arrays as ``.npz`` in the cache folder, keyed by the
-        source's path, sizes and modification times.
+        content of the source (module docstring).
     verify : bool, default True
         Check the checksum of known archives (the official tarball's md5, the sha256
-        of ``cifar10-jpeg.tar.gz``) before decoding them (not needed on a cache hit).
+        of ``cifar10-jpeg.tar.gz``) on every load, cache hit or not (free once the file
+        has been hashed); ``CIFAR10.verified`` says whether it passed.
 
     Returns
     -------
@@ -497,31 +519,36 @@ def load_cifar10(path=None, *, download=False, cache=True, verify=True):
     CIFAR10CorruptError
         A file was found but is damaged; the message names it and the fix.
     """
+    kind, src = _find_source(path, download)
+    digests = FileDigests(cache_dir() / _DIGESTS if cache else None, algo=_digest_algo)
+    verified = False
+    if verify and kind == "archive" and src.name in KNOWN_CHECKSUMS:
+        verified = _check_known(src, digests(src))
+    npz = cache_dir() / f"cifar10-{_cache_key(kind, src, digests)}.npz" if cache else None
+    digests.save()
+    data = _read_cache(npz, src, verified) if npz is not None and npz.is_file() else None
+    if data is None:
+        data = CIFAR10(*_decode(kind, src), source=str(src), from_cache=False, verified=verified)
+        if npz is not None:
+            _write_cache(npz, data)
+    return data
+
+
+def _find_source(path, download):
+    """``(kind, path)`` of the first usable source (downloading if asked), or the not-found error."""
     tried = cifar10_locations(path)
-    found = None
     for _desc, p in tried:
         found = _detect(p)
         if found is not None:
-            break
-    if found is None and download and path is None and not os.environ.get(ENV_PATH):
-        found = ("archive", _download(cache_dir() / OFFICIAL_NAME))
-    if found is None:
-        raise _not_found(tried)
-    kind, src = found
-    npz = cache_dir() / f"cifar10-{_cache_key(kind, src)}.npz" if cache else None
-    if npz is not None and npz.is_file():
-        data = _read_cache(npz, src)
-        if data is not None:
-            return data
+            return found
+    if download and path is None and not os.environ.get(ENV_PATH):
+        return "archive", _download(cache_dir() / OFFICIAL_NAME)
+    raise _not_found(tried)
+
+
+def _decode(kind, src):
     if kind == "archive":
-        if verify:
-            _verify_known(src)
-        arrays = _read_archive(src)
-    elif kind == "pickle-dir":
-        arrays = _read_pickle_dir(src)
-    else:
-        arrays = _read_image_dir(src)
-    data = CIFAR10(*arrays, source=str(src), from_cache=False)
-    if npz is not None:
-        _write_cache(npz, data)
-    return data
+        return _read_archive(src)
+    if kind == "pickle-dir":
+        return _read_pickle_dir(src)
+    return _read_image_dir(src)

@@ -23,8 +23,10 @@ Contents
 * :class:`KernelFamily` -- one-parameter families (paper Table 1): :data:`RBF`,
   :data:`EXPONENTIAL`, :data:`GEOMETRIC`, :func:`polynomial`, :data:`QUADRATIC`;
   :func:`param_for_angle` inverts ``param -> theta`` (paper Eqs. (213)-(217), Fig. 10);
-* :func:`gram` -- Gram matrices ``k(X1 X2^T / d)``; :func:`rbf_gram` for the
-  distance-based RBF on real data.
+* :func:`centred_kernel` (a family member without its constant ``k(0)``) and
+  :func:`family_parameters` (the parameter of each family at a given angle).
+
+Gram matrices on data are :mod:`raf.gram`'s job.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import numpy as np
 from scipy.special import comb
 from scipy.special import erf as _erf
 
-from raf._validation import check_choice, check_int, check_range
+from raf._validation import Choice, Integer, Interval, check_choice, check_range, validated
 
 __all__ = [
     "ACTIVATION_NAMES",
@@ -61,15 +63,13 @@ __all__ = [
     "FAMILIES",
     "get_family",
     "param_for_angle",
-    "gram",
-    "rbf_gram",
+    "centred_kernel",
+    "family_parameters",
 ]
 
 _SQRT2PI = math.sqrt(2.0 * math.pi)
 
-# ----------------------------------------------------------------------------------
-# activations and their Hermite coefficients
-# ----------------------------------------------------------------------------------
+# -- activations and their Hermite coefficients ---------------------------------------------------
 
 
 def _relu(u):
@@ -97,16 +97,52 @@ ACTIVATION_NAMES = tuple(_ACTIVATIONS)
 _MAX_NODES = 350
 
 
+@validated(name=Choice(ACTIVATION_NAMES))
 def activation(name):
     """The activation function called ``name`` (one of :data:`ACTIVATION_NAMES`).
 
     ``"relu"`` is the plain (uncentred) ``max(u, 0)``; subtract ``mu0`` from
     :func:`coefficients` to centre it, as THEORY §6 advises for simulations.
     """
-    check_choice("activation", name, ACTIVATION_NAMES)
     return _ACTIVATIONS[name]
 
 
+def _activation_function(activation):
+    if isinstance(activation, str):
+        check_choice("activation", activation, ACTIVATION_NAMES)
+        return _ACTIVATIONS[activation]
+    if callable(activation):
+        return activation
+    raise ValueError("The 'activation' parameter must be a callable or one of "
+                     f"{ACTIVATION_NAMES}. Got {activation!r} instead.")
+
+
+def _hermite_moments(fn, n_nodes):
+    """``(E sigma, E xi sigma, E sigma^2)`` by Gauss--Hermite quadrature with ``n_nodes`` nodes."""
+    u, w = np.polynomial.hermite_e.hermegauss(n_nodes)
+    w = w / _SQRT2PI
+    s = np.broadcast_to(np.asarray(fn(u), dtype=float), u.shape)
+    return float(w @ s), float(w @ (u * s)), float(w @ (s * s))
+
+
+def _piecewise_moments(fn, breakpoints):
+    """The same three moments by adaptive quadrature on each smooth piece of ``sigma``."""
+    from scipy.integrate import quad
+
+    edges = [-np.inf] + sorted(float(b) for b in np.atleast_1d(breakpoints)) + [np.inf]
+
+    def gauss_int(g):
+        return sum(quad(lambda v: g(v) * math.exp(-0.5 * v * v) / _SQRT2PI, lo, hi,
+                        epsabs=1e-13, epsrel=1e-12, limit=200)[0]
+                   for lo, hi in zip(edges[:-1], edges[1:]))
+
+    def f(v):
+        return float(np.asarray(fn(np.asarray(v, dtype=float))))
+
+    return gauss_int(f), gauss_int(lambda v: v * f(v)), gauss_int(lambda v: f(v) ** 2)
+
+
+@validated(n_nodes=Integer(1))
 def coefficients(activation, *, n_nodes=200, breakpoints=None, closed_form=True):
     """Hermite coefficients ``(mu0, mu1, mustar)`` of an activation (THEORY §3; paper Eq. (30)).
 
@@ -136,68 +172,30 @@ def coefficients(activation, *, n_nodes=200, breakpoints=None, closed_form=True)
     -------
     (mu0, mu1, mustar) : tuple of float
     """
-    n_nodes = check_int("n_nodes", n_nodes)
     if n_nodes > _MAX_NODES:  # hermegauss overflows beyond this
         raise ValueError(f"The 'n_nodes' parameter must be an int in the range "
                          f"[1, {_MAX_NODES}]. Got {n_nodes!r} instead.")
-    if isinstance(activation, str):
-        check_choice("activation", activation, ACTIVATION_NAMES)
-        if closed_form and activation in _CLOSED_FORMS:
-            mu0, mu1, ms2 = _CLOSED_FORMS[activation]
-            return float(mu0), float(mu1), float(math.sqrt(ms2))
-        fn = _ACTIVATIONS[activation]
-    elif callable(activation):
-        fn = activation
-    else:
-        raise ValueError(
-            "The 'activation' parameter must be a callable or one of "
-            f"{ACTIVATION_NAMES}. Got {activation!r} instead."
-        )
-
+    fn = _activation_function(activation)
+    if isinstance(activation, str) and closed_form and activation in _CLOSED_FORMS:
+        mu0, mu1, ms2 = _CLOSED_FORMS[activation]
+        return float(mu0), float(mu1), float(math.sqrt(ms2))
     if breakpoints is None:
-        u, w = np.polynomial.hermite_e.hermegauss(n_nodes)
-        w = w / _SQRT2PI
-        s = np.asarray(fn(u), dtype=float)
-        if s.shape != u.shape:
-            s = np.broadcast_to(s, u.shape)
-        mu0 = float(w @ s)
-        mu1 = float(w @ (u * s))
-        m2 = float(w @ (s * s))
+        mu0, mu1, m2 = _hermite_moments(fn, n_nodes)
     else:
-        from scipy.integrate import quad
-
-        pts = sorted(float(b) for b in np.atleast_1d(breakpoints))
-        edges = [-np.inf] + pts + [np.inf]
-
-        def gauss_int(g):
-            total = 0.0
-            for lo, hi in zip(edges[:-1], edges[1:]):
-                val, _ = quad(lambda v: g(v) * math.exp(-0.5 * v * v) / _SQRT2PI,
-                              lo, hi, epsabs=1e-13, epsrel=1e-12, limit=200)
-                total += val
-            return total
-
-        def f(v):
-            return float(np.asarray(fn(np.asarray(v, dtype=float))))
-
-        mu0 = gauss_int(f)
-        mu1 = gauss_int(lambda v: v * f(v))
-        m2 = gauss_int(lambda v: f(v) ** 2)
+        mu0, mu1, m2 = _piecewise_moments(fn, breakpoints)
     ms2 = m2 - mu0 ** 2 - mu1 ** 2
     # round-off can make a linear activation's mustar^2 slightly negative
-    tol = 1e-12 * max(m2, 1.0)
-    if ms2 < -tol:
+    if ms2 < -1e-12 * max(m2, 1.0):
         raise ValueError(f"Quadrature gave mustar^2 = {ms2:.3g} < 0; is the activation finite?")
     return mu0, mu1, float(math.sqrt(max(ms2, 0.0)))
 
 
+@validated(mu1=Interval(0.0), mustar=Interval(0.0))
 def angle(mu1, mustar):
     """Kernel angle ``theta = arctan(mustar / mu1)`` in ``[0, pi/2]`` (THEORY §3).
 
     Broadcasts over arrays; returns a float for scalar input.
     """
-    mu1 = check_range("mu1", mu1, 0.0)
-    mustar = check_range("mustar", mustar, 0.0)
     if np.any((mu1 == 0) & (mustar == 0)):
         raise ValueError("The 'mu1' and 'mustar' parameters must not both be 0 "
                          "(the angle of the zero kernel is undefined).")
@@ -205,18 +203,17 @@ def angle(mu1, mustar):
     return float(th) if th.ndim == 0 else th
 
 
+@validated(theta=Interval(0.0, np.pi / 2))
 def mu_from_angle(theta):
     """``(mu1, mustar) = (cos theta, sin theta)``: unit-norm coefficients at angle ``theta``."""
-    th = check_range("theta", theta, 0.0, np.pi / 2)
+    th = theta
     c, s = np.cos(th), np.sin(th)
     if th.ndim == 0:
         return float(c), float(s)
     return c, s
 
 
-# ----------------------------------------------------------------------------------
-# fixed dot-product kernels
-# ----------------------------------------------------------------------------------
+# -- fixed dot-product kernels --------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -286,15 +283,14 @@ their domain, which only touches the diagonal at finite ``d``.
 """
 
 
+@validated(mu1=Interval(0.0), mustar=Interval(0.0), c0=Interval(0.0))
 def truncated_quadratic(mu1, mustar, *, c0=0.0):
     """The kernel ``k(t) = c0 + mu1^2 t + mustar^2 t^2`` (paper Eq. (221)).
 
     It has exactly the coefficients ``(mu1, mustar)``; the constant ``c0`` does not
     affect the theory (THEORY §7, D.3 of the paper).
     """
-    mu1 = float(check_range("mu1", mu1, 0.0))
-    mustar = float(check_range("mustar", mustar, 0.0))
-    c0 = float(check_range("c0", c0, 0.0))
+    mu1, mustar, c0 = float(mu1), float(mustar), float(c0)
     a1, a2 = mu1 ** 2, mustar ** 2
     return DotProductKernel(
         f"quadratic(mu1={mu1:.4g}, mustar={mustar:.4g})",
@@ -302,9 +298,7 @@ def truncated_quadratic(mu1, mustar, *, c0=0.0):
         mu1, mustar)
 
 
-# ----------------------------------------------------------------------------------
-# one-parameter families (paper Table 1)
-# ----------------------------------------------------------------------------------
+# -- one-parameter families (paper Table 1) -------------------------------------------------------
 
 
 def _expm1mx(x):
@@ -441,6 +435,7 @@ QUADRATIC = KernelFamily(
     inverse_tan2=lambda T: np.arctan(np.sqrt(T)))
 
 
+@validated(degree=Integer(2))
 def polynomial(degree=3):
     """Polynomial dot-product kernel family ``k(t) = (c + t)^p``, ``c > 0`` (paper Eq. (213)).
 
@@ -448,7 +443,7 @@ def polynomial(degree=3):
     = sum_{j>=2} C(p, j) c^(p-j)``; the angle decreases from ``pi/2`` (``c -> 0``) to 0
     (``c -> inf``).
     """
-    p = check_int("degree", degree, low=2)
+    p = degree
 
     def mu1(c):
         c = np.asarray(c, dtype=float)
@@ -481,10 +476,10 @@ FAMILIES = {
 
 def get_family(name):
     """The :class:`KernelFamily` called ``name`` (a key of :data:`FAMILIES`)."""
-    check_choice("family", name, tuple(FAMILIES))
-    return FAMILIES[name]
+    return FAMILIES[check_choice("family", name, tuple(FAMILIES))]
 
 
+@validated(theta=Interval(0.0, np.pi / 2))
 def param_for_angle(family, theta, *, xtol=1e-13):
     """Parameter of ``family`` whose kernel has angle ``theta`` (paper Eqs. (212)-(217), Fig. 10).
 
@@ -501,135 +496,97 @@ def param_for_angle(family, theta, *, xtol=1e-13):
     """
     if isinstance(family, str):
         family = get_family(family)
-    th = check_range("theta", theta, 0.0, np.pi / 2)
-    lo, hi = family.param_range
-    # transformed coordinate u on the real line
-    if np.isinf(hi):
-        to_p = np.exp
-        u_lo, u_hi = -60.0, 60.0
-    elif lo == 0.0 and hi == np.pi / 2:
-        def to_p(u):
-            return u
-        u_lo, u_hi = 0.0, np.pi / 2
-    else:
-        def to_p(u):
-            return lo + (hi - lo) / (1.0 + np.exp(-u))
-        u_lo, u_hi = -60.0, 60.0
+    to_p, u_lo, u_hi = _real_line_coordinate(family.param_range)
 
     def ang(u):
         with np.errstate(all="ignore"):
             return family._angle_unchecked(to_p(u))
 
     a_lo, a_hi = float(ang(np.array(u_lo))), float(ang(np.array(u_hi)))
-    reach = (min(a_lo, a_hi), max(a_lo, a_hi))
-    if family.name == "quadratic":
-        reach = (0.0, np.pi / 2)
-        bad = (th < 0) | (th > np.pi / 2)
-    else:
-        # the open interval the family reaches: the endpoints are limits only
-        bad = (th <= reach[0]) | (th >= reach[1])
-    if np.any(bad):
-        first = float(th[bad].flat[0]) if th.ndim else float(th)
-        raise ValueError(
-            f"The 'theta' parameter must be in the range ({reach[0]:.6g}, {reach[1]:.6g}) "
-            f"reachable by the {family.name} kernel family "
-            f"({family.param_name} in {family.param_range}). Got {first!r} instead.")
+    _check_reachable(family, theta, a_lo, a_hi)
     if family.inverse_tan2 is not None:
         with np.errstate(divide="ignore"):
-            p = family.inverse_tan2(np.tan(th) ** 2)
+            p = family.inverse_tan2(np.tan(theta) ** 2)
         return float(p) if np.ndim(p) == 0 else p
-    increasing = a_hi > a_lo
-    ua = np.full(th.shape, u_lo)
-    ub = np.full(th.shape, u_hi)
-    for _ in range(200):
+    ua, ub = np.full(theta.shape, u_lo), np.full(theta.shape, u_hi)
+    for _ in range(200):  # bisection on u, where the angle is monotonic
         mid = 0.5 * (ua + ub)
-        above = ang(mid) > th
-        go_left = above if increasing else ~above
-        ub = np.where(go_left, mid, ub)
-        ua = np.where(go_left, ua, mid)
+        go_left = (ang(mid) > theta) == (a_hi > a_lo)
+        ub, ua = np.where(go_left, mid, ub), np.where(go_left, ua, mid)
         if np.max(ub - ua) < xtol:
             break
     p = to_p(0.5 * (ua + ub))
     return float(p) if p.ndim == 0 else p
 
 
-# ----------------------------------------------------------------------------------
-# Gram matrices
-# ----------------------------------------------------------------------------------
+def _real_line_coordinate(param_range):
+    """``(to_p, u_lo, u_hi)``: a coordinate ``u`` on (a bracket of) the real line and the map to
+    the parameter (log for ``(0, inf)``, identity for angles, logit otherwise)."""
+    lo, hi = param_range
+    if np.isinf(hi):
+        return np.exp, -60.0, 60.0
+    if lo == 0.0 and hi == np.pi / 2:
+        return (lambda u: u), 0.0, np.pi / 2
+    return (lambda u: lo + (hi - lo) / (1.0 + np.exp(-u))), -60.0, 60.0
 
 
-def _resolve_kernel(kernel, param):
-    """Return a vectorised ``k(t)`` for any accepted kernel specification."""
-    if isinstance(kernel, str):
-        if kernel in ACTIVATION_KERNELS:
-            kernel = ACTIVATION_KERNELS[kernel]
-        elif kernel in FAMILIES:
-            kernel = FAMILIES[kernel]
-        else:
-            names = tuple(ACTIVATION_KERNELS) + tuple(FAMILIES)
-            check_choice("kernel", kernel, names)
-    if isinstance(kernel, KernelFamily):
-        if param is None:
-            raise ValueError(
-                f"The 'param' parameter is required for the {kernel.name} family "
-                f"({kernel.param_name} in {kernel.param_range}). Got None instead.")
-        return kernel.at(param).k
-    if param is not None:
+def _check_reachable(family, theta, a_lo, a_hi):
+    """``ValueError`` unless every ``theta`` lies in the open range of angles ``family`` reaches."""
+    if family.name == "quadratic":
+        reach, bad = (0.0, np.pi / 2), (theta < 0) | (theta > np.pi / 2)
+    else:  # the endpoints are limits only
+        reach = (min(a_lo, a_hi), max(a_lo, a_hi))
+        bad = (theta <= reach[0]) | (theta >= reach[1])
+    if np.any(bad):
+        first = float(theta[bad].flat[0]) if theta.ndim else float(theta)
         raise ValueError(
-            "The 'param' parameter must be None unless 'kernel' is a KernelFamily. "
-            f"Got {param!r} instead.")
-    if isinstance(kernel, DotProductKernel):
-        return kernel.k
-    if callable(kernel):
-        return kernel
-    raise ValueError(
-        "The 'kernel' parameter must be a KernelFamily, a DotProductKernel, a name or "
-        f"a callable k(t). Got {kernel!r} instead.")
+            f"The 'theta' parameter must be in the range ({reach[0]:.6g}, {reach[1]:.6g}) "
+            f"reachable by the {family.name} kernel family "
+            f"({family.param_name} in {family.param_range}). Got {first!r} instead.")
 
 
-def gram(X1, X2, kernel, param=None, *, scale=None):
-    """Gram matrix ``K_ij = k(X1_i . X2_j / scale)`` of a dot-product kernel (THEORY §7).
+# -- kernels at a given angle ---------------------------------------------------------------------
+
+
+@validated(theta=Interval(0.0, np.pi / 2))
+def family_parameters(theta, families=None):
+    """Parameter of each kernel family whose kernel has angle ``theta`` (paper Fig. 10).
 
     Parameters
     ----------
-    X1 : array (n1, d)
-    X2 : array (n2, d) or None (then ``X2 = X1``)
-    kernel : KernelFamily, DotProductKernel, str or callable ``k(t)``
-        Names: ``"erf"``, ``"relu"``, ``"sign"``, ``"linear"`` (activation kernels) or
-        a key of :data:`FAMILIES`.
-    param : float, optional
-        The family parameter (required for a :class:`KernelFamily`, else None).
-    scale : float, optional
-        Normalisation of the dot product, default ``d`` (so ``t = x . x' / d``).
+    theta : array_like, in (0, pi/2)
+    families : dict name -> KernelFamily, optional
+        Default: the RBF, exponential, geometric and cubic polynomial families of
+        :data:`FAMILIES` (the truncated quadratic is parametrised by its angle and is left out).
+
+    Returns
+    -------
+    dict name -> array (same shape as ``theta``)
     """
-    X1 = np.asarray(X1, dtype=float)
-    X2 = X1 if X2 is None else np.asarray(X2, dtype=float)
-    if X1.ndim != 2 or X2.ndim != 2 or X1.shape[1] != X2.shape[1]:
-        raise ValueError(
-            "The 'X1' and 'X2' parameters must be 2-d arrays with the same number of "
-            f"columns. Got shapes {X1.shape} and {X2.shape} instead.")
-    d = X1.shape[1]
-    scale = float(d if scale is None else check_range("scale", scale, 0.0, low_open=True))
-    k = _resolve_kernel(kernel, param)
-    return np.asarray(k((X1 @ X2.T) / scale), dtype=float)
+    if families is None:
+        families = {k: v for k, v in FAMILIES.items() if k != "quadratic"}
+    return {name: np.asarray(param_for_angle.__wrapped__(fam, theta))
+            for name, fam in families.items()}
 
 
-def rbf_gram(X1, X2, gamma, *, scale=None):
-    """Distance-based RBF ``exp(-gamma |x - x'|^2 / scale)`` (default ``scale = d``).
+def centred_kernel(family, param):
+    """Member ``k(t) - k(0)`` of a family, as a :class:`DotProductKernel` (THEORY §6, §7).
 
-    Equals ``gram(X1, X2, RBF, gamma)`` when all ``|x|^2 = scale``; use it on real data
-    (e.g. with ``scale`` set to the typical squared distance between training points,
-    THEORY §7) where the norms do not concentrate.
+    The constant ``k(0)`` leaves ``(mu1, mustar)`` and the theory unchanged, but at finite size it
+    adds a rank-one mode ``k(0) 1 1^T`` to the Gram matrix. The SVM without intercept cannot
+    absorb it: once many dual variables sit at their bound ``C = 1/lambda`` the prediction picks
+    up ``k(0) C sum_mu y_mu``, a random offset of the order of the signal. Kernel ridge regression
+    absorbs it as long as ``lambda << n k(0)``. Simulations meant to be compared with the theory
+    therefore use the centred kernel (as THEORY §6 does with centred activations).
     """
-    X1 = np.asarray(X1, dtype=float)
-    X2 = X1 if X2 is None else np.asarray(X2, dtype=float)
-    if X1.ndim != 2 or X2.ndim != 2 or X1.shape[1] != X2.shape[1]:
-        raise ValueError(
-            "The 'X1' and 'X2' parameters must be 2-d arrays with the same number of "
-            f"columns. Got shapes {X1.shape} and {X2.shape} instead.")
-    gamma = float(check_range("gamma", gamma, 0.0))
-    scale = float(X1.shape[1] if scale is None
-                  else check_range("scale", scale, 0.0, low_open=True))
-    sq = (np.sum(X1 * X1, axis=1)[:, None] + np.sum(X2 * X2, axis=1)[None, :]
-          - 2.0 * (X1 @ X2.T))
-    return np.exp(-gamma * np.maximum(sq, 0.0) / scale)
+    if isinstance(family, str):
+        family = get_family(family)
+    p = float(family.check_param(param))
+    k0 = float(family.k(np.array(0.0), p))
+    mu1, mustar = family.coefficients(p)
+
+    def k(t, _f=family.k, _p=p, _k0=k0):
+        return _f(np.asarray(t, dtype=float), _p) - _k0
+
+    return DotProductKernel(name=f"{family.name}({family.param_name}={p:.4g}) - k(0)", k=k,
+                            mu1=float(mu1), mustar=float(mustar))

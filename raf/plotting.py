@@ -10,7 +10,8 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["use_book_style", "theory_line", "simulation_points", "tradeoff_axes", "rate_axes", "LABELS"]
+__all__ = ["use_book_style", "theory_line", "simulation_points", "tradeoff_axes", "rate_axes", "LABELS",
+           "plot_angle_sweeps", "plot_bandwidths"]
 
 LABELS = {
     "e_gen": r"generalisation error $E_{\rm gen}$",
@@ -70,3 +71,102 @@ def rate_axes(ax):
     ax.set_ylabel(LABELS["e_gen"])
     ax.legend(fontsize=9, loc="lower left")
     return ax
+
+
+def plot_angle_sweeps(axes, sweeps, shift=None, *, theta_mark=None):
+    """Draw paper Fig. 3 / 12 on a ``(len(sweeps), 3)`` array of axes.
+
+    Row ``i`` shows ``sweeps[i]`` (a :func:`raf.angle_sweeps.angle_sweep`): ``E_gen`` at
+    ``lambda -> 0``, ``E_gen`` at ``lambda_opt`` and ``E_mem`` at ``lambda_opt`` versus ``theta``,
+    one line per ``alpha``. ``shift`` (array (A,), optional) is subtracted from both ``E_gen``
+    columns, as in the paper (there: the KRR error at ``theta*``, ``lambda -> 0``).
+    ``theta_mark`` draws a dashed vertical line (``theta*``).
+    """
+    axes = np.atleast_2d(axes)
+    sub = r" - E_{\rm gen}^{\rm KRR}(\theta^\star)" if shift is not None else ""
+    ylab = [rf"$E_{{\rm gen}}(\lambda\to0){sub}$", rf"$E_{{\rm gen}}(\lambda_{{\rm opt}}){sub}$",
+            r"$E_{\rm mem}(\lambda_{\rm opt})$"]
+    for row, sw in zip(axes, sweeps):
+        alpha, theta = sw.alpha[:, 0], sw.theta[0]
+        s = np.zeros(alpha.size) if shift is None else np.asarray(shift, dtype=float)
+        for i, a in enumerate(alpha):
+            kw = dict(color=f"C{i}", label=rf"$\alpha={a:g}$")
+            theory_line(row[0], theta, sw.e_gen_0[i] - s[i], **kw)
+            theory_line(row[1], theta, sw.e_gen_opt[i] - s[i], **kw)
+            theory_line(row[2], theta, sw.e_mem_opt[i], **kw)
+        for j, ax in enumerate(row):
+            if theta_mark is not None:
+                ax.axvline(theta_mark, color="k", ls="--", lw=1)
+            ax.set_ylabel(ylab[j])
+            ax.set_xlabel(LABELS["theta"])
+            ax.text(0.03, 0.95, sw.loss, transform=ax.transAxes, va="top", fontsize=10,
+                    bbox=dict(boxstyle="round", fc="white", ec="0.7"))
+    axes[0, 0].legend(loc="upper center", fontsize=9)
+    return axes
+
+
+def _bandwidth_axis(ax, ticks):
+    import matplotlib.ticker as mticker
+
+    ax.set_xscale("log")
+    ax.set_xticks(ticks)
+    ax.xaxis.set_major_formatter(mticker.FormatStrFormatter("%g"))
+    ax.xaxis.set_minor_formatter(mticker.NullFormatter())
+    ax.axvline(1.0, color="0.6", lw=1, ls=":")
+    ax.set_xlabel(r"bandwidth $\gamma/\gamma^\star$")
+    ax.set_ylabel(LABELS["e_gen"])
+    ax.legend(fontsize=8)
+
+
+def plot_bandwidths(axes, res, bandwidths, theory_curves, fine, *, highlight=None):
+    """Theory and CIFAR10-RAF across RBF bandwidths on a 2 x 2 array of axes (paper Fig. 5, 15).
+
+    Top: trade-off curves, theory (left, lines) and CIFAR10-RAF (right, mean and standard error
+    over the draws); bottom: ``E_gen`` against the bandwidth at the smallest and at the best
+    ridge, theory left, CIFAR10-RAF right.
+
+    Parameters
+    ----------
+    axes : array (2, 2) of Axes
+    res : Result of :func:`raf.cifar.cifar10_raf_errors`
+        Its first ``len(bandwidths)`` kernels are the RBF bandwidths.
+    bandwidths : array (B,)
+        The bandwidths in units of ``gamma*`` (the x axis and the labels).
+    theory_curves : result of :func:`raf.theory.erm`, shape (B, L')
+        The theory trade-off curves of the same kernels on a dense ridge grid.
+    fine : (array, result, result)
+        A fine grid of bandwidths (units of ``gamma*``) and the theory there at ``lambda -> 0+``
+        and at the optimal ridge (results with ``e_gen``).
+    highlight : int, optional
+        Index of the bandwidth drawn thick (``gamma*``).
+    """
+    B = len(bandwidths)
+    colors = plt.cm.viridis(np.linspace(0.0, 0.9, B))
+    eg, em = res.e_gen[:B], res.e_mem[:B]
+    sg, sm = res.e_gen_sem[:B], res.e_mem_sem[:B]
+    theta = res.theta[:B, 0]
+    for k in range(B):
+        lab = rf"$\gamma={bandwidths[k]:g}\,\gamma^\star$ ($\theta={theta[k]:.2f}$)"
+        big = k == highlight
+        theory_line(axes[0, 0], theory_curves.e_gen[k], theory_curves.e_mem[k], color=colors[k],
+                    lw=3.0 if big else 1.6, label=lab)
+        simulation_points(axes[0, 1], eg[k], em[k], xerr=sg[k], yerr=sm[k], color=colors[k],
+                          label=lab, ms=6 if big else 4)
+    axes[0, 0].set_title("Gaussian RAF, theory", fontsize=10)  # panel labels, not plot titles
+    axes[0, 1].set_title(f"CIFAR10-RAF, {res.e_gen_repeats.shape[-1]} draws", fontsize=10)
+    for ax in axes[0]:
+        tradeoff_axes(ax)
+        ax.legend(fontsize=8)
+    bw_fine, zero, opt = fine
+    theory_line(axes[1, 0], bw_fine, zero.e_gen, color="C3", label=r"theory, $\lambda\to0^+$")
+    theory_line(axes[1, 0], bw_fine, opt.e_gen, color="C0", dashes=(5, 3),
+                label=r"theory, best $\lambda$")
+    jb = eg.argmin(axis=1)
+    simulation_points(axes[1, 1], bandwidths, eg[:, 0], yerr=sg[:, 0], color="C3",
+                      label=rf"CIFAR10-RAF, $\lambda={res.lam[0, 0]:.0e}$")
+    simulation_points(axes[1, 1], np.asarray(bandwidths) * 1.04, eg[np.arange(B), jb],
+                      yerr=sg[np.arange(B), jb], color="C0", mfc="white",
+                      label=r"CIFAR10-RAF, best $\lambda$")
+    for ax in axes[1]:
+        _bandwidth_axis(ax, bandwidths)
+    return axes

@@ -91,6 +91,12 @@ class Result:
                       converged=self.converged[key], n_iter=self.n_iter[key],
                       residual=self.residual[key], message=self.message, trailing=self.trailing)
 
+    def __iter__(self):
+        # A Result is not a sequence: without this, ``lam, res = f(...)`` on a Result of shape (2,)
+        # would silently unpack its two sub-results through ``__getitem__``.
+        raise TypeError(f"{type(self).__name__} is not iterable; index it (res[i]) or read an "
+                        "output (res.e_gen)")
+
     def __contains__(self, name):
         return name in self.outputs or name in self.inputs
 

@@ -22,7 +22,7 @@ import pytest
 from booktools import run_chapter
 
 import raf.theory
-from raf.cifar import bandwidth_for_angle
+from raf.image_kernels import bandwidth_for_angle
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("RAF_CIFAR10") or not Path(os.environ["RAF_CIFAR10"]).exists(),
@@ -50,3 +50,26 @@ def test_theta_star_and_bandwidth():
     r = _results()
     assert r["theta_star"] == pytest.approx(float(raf.theory.theta_star(r["eps"])), abs=1e-12)
     assert r["gamma_star"] == pytest.approx(bandwidth_for_angle(r["theta_star"]), rel=1e-12)
+
+
+def test_exercise_numbers():
+    """The executed exercise solutions on the real data (quick run: alpha = 0.25, few draws)."""
+    r = _results()
+    dist = r["exercise_distances"]
+    # z-scoring makes the mean squared distance exactly 2 d n / (n - 1)
+    assert dist["mean"] == pytest.approx(dist["exact"], rel=1e-10)
+    assert dist["exact"] == pytest.approx(2 * 3072 * r["n"] / (r["n"] - 1), rel=1e-12)
+    # skewed and widely spread, median below the mean
+    assert 0.35 < dist["p05"] < 0.55 and 1.6 < dist["p95"] < 2.1
+    assert dist["median_over_mean"] == pytest.approx(0.91, abs=0.02)
+    cls = r["exercise_classes"]
+    cats, cars = cls["cat/dog (facts: automobile)"], cls["automobile/ship (facts: frog)"]
+    assert 0.35 < min(cats["best_e_gen"]) < 0.46 and 0.15 < min(cars["best_e_gen"]) < 0.28
+    assert max(cars["best_e_gen"]) < min(cats["best_e_gen"]) - 0.1  # an easier rule
+    for c in cls.values():  # every bandwidth still memorises all the facts
+        assert c["e_mem_at_lam_min"] == [0.0, 0.0, 0.0]
+    lin = r["exercise_linear_part"]
+    eps = r["eps"]
+    assert lin["tan2_theta_star"] == pytest.approx(np.pi / (2 * (1 - eps) ** 2) - 1, rel=1e-10)
+    assert lin["max_gen_diff"] < 0.04  # new images: the RBF behaves like its linear part
+    assert lin["rbf_e_mem_lam_min"] == 0.0 and lin["linear_e_mem_min"] > 0.2  # facts: it does not

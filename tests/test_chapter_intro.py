@@ -68,3 +68,10 @@ def test_preview_table_is_raf_theory():
     # last learner: the kernel at theta*; its ridgeless errors equal the best KRR errors
     assert e_mem[0, -1] < 1e-8 and np.allclose(e_gen[1], e_gen[0, -1], atol=1e-8)
     assert np.all(e_gen >= p["e_gen_bo"] - 1e-12)
+
+
+def test_exercise_eps_one():
+    """Executed solution: at eps = 1 the Bayes-optimal error is 1/2 for every alpha (THEORY §4)."""
+    ex = _results()["exercise_eps_one"]
+    assert len(ex["alpha"]) >= 3 and max(ex["alpha"]) >= 100
+    np.testing.assert_allclose(ex["e_gen"], 0.5, atol=1e-12)

@@ -21,7 +21,8 @@ import pytest
 from booktools import run_chapter
 
 from raf import kernels as K
-from raf.angle_sweeps import PAPER_FIG3_TABLE
+from raf.compare import deviation
+from raf.paper import PAPER_FIG3_TABLE
 from raf.theory import bayes_optimal, erm, theta_star
 
 
@@ -70,26 +71,54 @@ def test_theta_star_and_kernel_parameters(results):
 
 
 def test_simulations_agree_with_theory(results):
-    """Quick mode runs d = 80 (n = 160) with 2 seeds. The seed-to-seed spread of E_gen there is
-    about 0.03 (0.018 at d = 300, scaling like n^{-1/2}), so the mean of two seeds has a standard
-    error near 0.02, and the finite-size offset of E_gen is about +0.01. A point is allowed
-    0.04 in E_gen and 0.05 in E_mem (whose spread is larger at the ridges where it is not 0)."""
+    """Quick mode runs d = 80 (n = 160) with 2 seeds. The book's one metric (raf.compare.deviation,
+    in standard errors); two seeds give an unreliable sample standard error (a t distribution with
+    one degree of freedom), so the floor here is the fluctuation scale of E_gen per data set,
+    0.5/sqrt(d), over sqrt(2) seeds, and 0.015 allows for the finite-size offset of E_gen (about
+    +0.01 at d = 80). E_mem at the interpolating ridges is 0 in every seed."""
     sim = results["sim"]
     assert set(sim["deviation"]) == {"square/rbf", "square/quadratic", "hinge/rbf", "hinge/quadratic"}
-    for key, dev in sim["deviation"].items():
-        assert dev["max_abs_e_gen"] < 0.04, key
-        assert dev["max_abs_e_mem"] < 0.05, key
-    # the deviations are those of the stored curves against the stored theory
-    for key, e in sim["e_gen"].items():
+    floor = 0.5 / np.sqrt(sim["d"] * len(sim["seeds"]))
+    for key in sim["e_gen"]:
         loss = key.split("/")[0]
-        dev = np.max(np.abs(np.array(e) - np.array(sim["theory_e_gen"][loss])))
-        assert dev == pytest.approx(sim["deviation"][key]["max_abs_e_gen"])
+        for err in ("e_gen", "e_mem"):
+            dev = deviation(sim[err][key], sim[err + "_sem"][key], sim["theory_" + err][loss],
+                            floor=floor, bias=0.015)
+            assert np.all(dev <= 3), (key, err, dev)
+        # the chapter's table is the same metric with its own floor (one fact over the seeds)
+        dev = deviation(sim["e_gen"][key], sim["e_gen_sem"][key], sim["theory_e_gen"][loss],
+                        floor=sim["floor"])
+        assert np.max(dev) == pytest.approx(sim["deviation"][key]["max_dev_e_gen"])
     # the stored theory is raf.theory at the kernels' (mu1, mustar)
     for loss in ("square", "hinge"):
         r = erm(sim["alpha"], results["eps"], np.array(sim["lams"]), loss=loss, mu1=sim["mu1"][loss],
                 mustar=sim["mustar"][loss])
         np.testing.assert_allclose(sim["theory_e_gen"][loss], r.e_gen, atol=1e-8)
-    # two kernels with equal (mu1, mustar): same curve within the same finite-size allowance
+    # two kernels with equal (mu1, mustar): the same curve within the same allowance
     for loss in ("square", "hinge"):
         a, b = np.array(sim["e_gen"][f"{loss}/rbf"]), np.array(sim["e_gen"][f"{loss}/quadratic"])
         assert np.max(np.abs(a - b)) < 0.04, loss
+
+
+def test_exercise_numbers(results):
+    """The executed exercise solutions (THEORY §5; paper App. A.6, Fig. 3)."""
+    ex = results["exercise_lamopt"]
+    assert ex["theta_star_0"] == pytest.approx(np.arctan(np.sqrt(np.pi / 2 - 1)), abs=1e-12)
+    assert ex["theta_star_0"] == pytest.approx(0.647, abs=1e-3)
+    assert ex["relu"]["theta"] == pytest.approx(0.54, abs=5e-3)
+    assert ex["erf"]["theta"] == pytest.approx(0.30, abs=5e-3)
+    assert ex["erf"]["theta"] < ex["relu"]["theta"] < ex["theta_star"]
+    # below theta*: a positive optimal ridge that leaves facts unfitted, more for erf
+    assert ex["relu"]["lam_opt"] > 0 and ex["erf"]["lam_opt"] > 0
+    assert 0 < ex["relu"]["e_mem"] < ex["erf"]["e_mem"]
+    # (mu1, mustar, lambda) -> (c mu1, c mustar, c^2 lambda): identical errors
+    assert results["exercise_rescale"]["rescaled"] < 1e-10
+    assert results["exercise_rescale"]["same_lambda"] > 1e-3
+    lin = results["exercise_linear"]
+    assert lin["lam_opt"][0] == 0.0 and lin["e_gen"][0] == pytest.approx(0.1039, abs=1e-4)
+    # the nearly linear kernels reach the table's value, below the linear model, with
+    # lambda_opt shrinking like theta^2 and a large memorization error
+    table_svm_opt = results["fig3_table"][results["alphas"].index(10.0)][2]
+    np.testing.assert_allclose(lin["e_gen"][1:], table_svm_opt, atol=2e-5)
+    assert lin["lam_opt"][2] / lin["lam_opt"][1] == pytest.approx(25, rel=0.1)
+    assert min(lin["e_mem"][1:]) > 0.25

@@ -1,4 +1,4 @@
-"""raf.cifar: composition of CIFAR10-RAF, kernels, the error sweeps (THEORY.md §7).
+"""raf.cifar and raf.image_kernels: CIFAR10-RAF draws, kernels on images, the sweeps (THEORY §7).
 
 The composition tests run on a small synthetic stand-in for CIFAR-10 built in memory
 (ten classes, each a fixed pattern plus noise). The tests at the end use the real data
@@ -13,13 +13,14 @@ import pytest
 
 from raf.cifar import (
     D_CIFAR,
-    bandwidth_for_angle,
+    bandwidth_summary,
+    bandwidth_table,
     cifar10_raf,
     cifar10_raf_errors,
-    kernel_coefficients,
-    kernel_matrices,
-    summarize,
+    distance_summary,
+    linear_part_errors,
 )
+from raf.image_kernels import bandwidth_for_angle, kernel_coefficients, kernel_matrices
 from raf.datasets import CIFAR10, CIFAR10_CLASSES
 
 SHARED = os.environ.get("RAF_CIFAR10")
@@ -147,7 +148,8 @@ def test_bandwidth_for_theta_star():
 
 
 def test_kernel_matrices_match_raf_kernels(fake):
-    from raf.kernels import rbf_gram, truncated_quadratic
+    from raf.gram import rbf_gram
+    from raf.kernels import truncated_quadratic
 
     ds = cifar10_raf(0.05, 0.2, seed=0, data=fake, n_test=20)
     X, Xt = ds.X_train, ds.X_test
@@ -189,17 +191,34 @@ def test_sweep_on_synthetic_classes(fake):
     kernels = [("rbf", 0.3), ("rbf", 1.0), ("quad", 1.0)]
     res = cifar10_raf_errors(0.1, 0.2, kernels=kernels, lams=lams, repeats=2, seed=0,
                              data=fake, n_test=100)
-    assert res.e_gen.shape == res.e_mem.shape == (2, 3, 7)
-    assert res.n == 307 and res.n_test == 100
+    assert res.e_gen.shape == res.e_mem.shape == (3, 7)
+    assert res.e_gen_repeats.shape == (3, 7, 2) and res.trailing["e_gen_repeats"] == "repeat"
+    np.testing.assert_allclose(res.e_gen, res.e_gen_repeats.mean(axis=-1))
+    np.testing.assert_allclose(res.e_gen_sem, res.e_gen_repeats.std(axis=-1, ddof=1) / np.sqrt(2))
+    assert res.n.flat[0] == 307 and res.n_test.flat[0] == 100
     # the synthetic classes are easy: the rule is learnt, and small lam memorises the facts
-    assert res.mean("e_gen").min() < 0.1
-    np.testing.assert_array_equal(res.mean("e_mem")[:, 0], 0.0)
+    assert res.e_gen.min() < 0.1
+    np.testing.assert_array_equal(res.e_mem[:, 0], 0.0)
     # large lam forgets the facts (close to chance)
-    assert (res.mean("e_mem")[:, -1] > 0.2).all()
-    s = summarize(res)
-    assert s["max_e_mem_at_lam_min"] == 0.0 and len(s["kernels"]) == 3
-    assert len(res.to_rows()) == 21
-    np.testing.assert_allclose(res.theta[:2], [kernel_coefficients(g)[2] for g in (0.3, 1.0)])
+    assert (res.e_mem[:, -1] > 0.2).all()
+    rows = res.to_rows()
+    assert len(rows) == 21 and rows[0]["kernel"] == "rbf" and rows[0]["gamma"] == 0.3
+    assert rows[-1]["kernel"] == "quad" and rows[0]["loss"] == "square"
+    np.testing.assert_allclose(res.theta[:2, 0], [kernel_coefficients(g)[2] for g in (0.3, 1.0)])
+    # beside the theory: the summary picks the right entries and the table formats them
+    summ = bandwidth_summary(res, kernels=[0, 1])
+    assert summ.shape == (2,) and summ.converged.all()
+    np.testing.assert_array_equal(summ.e_gen_lam_min, res.e_gen[:2, 0])
+    jb = res.e_gen[:2].argmin(axis=1)
+    np.testing.assert_array_equal(summ.e_gen_best, res.e_gen[[0, 1], jb])
+    np.testing.assert_array_equal(summ.lam_best, lams[jb])
+    from raf.theory import erm
+
+    th0 = erm(0.1, 0.2, 0.0, mu1=res.mu1[:2, 0], mustar=res.mustar[:2, 0])
+    np.testing.assert_allclose(summ.theory_e_gen_0, th0.e_gen)
+    header, trows = bandwidth_table(summ, [0.5, 2.0])
+    assert len(header) == 7 and len(trows) == 2 and trows[1][0] == "2"
+    assert trows[0][4] == f"{res.e_gen[0, 0]:.3f} ± {res.e_gen_sem[0, 0]:.3f}"
 
 
 def test_float32_matches_float64_on_synthetic(fake):
@@ -209,8 +228,8 @@ def test_float32_matches_float64_on_synthetic(fake):
     r64 = cifar10_raf_errors(0.1, 0.3, dtype=np.float64, **kw)
     r32 = cifar10_raf_errors(0.1, 0.3, dtype=np.float32, **kw)
     # at most one flipped prediction per curve point
-    assert np.abs(r64.e_gen - r32.e_gen).max() <= 1 / r64.n_test + 1e-12
-    assert np.abs(r64.e_mem - r32.e_mem).max() <= 1 / 92 + 1e-12
+    assert np.abs(r64.e_gen_repeats - r32.e_gen_repeats).max() <= 1 / r64.n_test.flat[0] + 1e-12
+    assert np.abs(r64.e_mem_repeats - r32.e_mem_repeats).max() <= 1 / 92 + 1e-12
 
 
 def test_parallel_repeats_give_the_same_numbers(fake):
@@ -218,7 +237,7 @@ def test_parallel_repeats_give_the_same_numbers(fake):
               data=fake, n_test=50)
     r1 = cifar10_raf_errors(0.05, 0.2, n_jobs=1, **kw)
     r2 = cifar10_raf_errors(0.05, 0.2, n_jobs=2, **kw)
-    for name in ("e_gen", "e_mem", "e_train_rule"):
+    for name in ("e_gen_repeats", "e_mem_repeats", "e_train_rule_repeats"):
         np.testing.assert_array_equal(getattr(r1, name), getattr(r2, name))
 
 
@@ -226,8 +245,8 @@ def test_hinge_sweep_on_synthetic(fake):
     lams = np.geomspace(1e-3, 1e1, 5)
     res = cifar10_raf_errors(0.05, 0.2, kernels=[("rbf", 0.8)], lams=lams, loss="hinge",
                              repeats=1, seed=0, data=fake, n_test=100)
-    assert res.converged.all()
-    assert res.e_mem[0, 0, 0] == 0.0 and res.e_gen.min() < 0.1
+    assert res.converged.all() and res.n_iter.min() >= 1 and np.all(res.residual < 1e-6)
+    assert res.e_mem[0, 0] == 0.0 and res.e_gen.min() < 0.1
 
 
 # ----------------------------------------------------------------------------------
@@ -253,7 +272,7 @@ def test_real_quick_experiment_is_sane(real):
     lams = np.geomspace(1e-4, 1e2, 9)
     res = cifar10_raf_errors(0.25, 0.2, kernels=[("rbf", g / 4), ("rbf", g), ("rbf", 4 * g)],
                              lams=lams, repeats=2, seed=0, data=real, n_test=1000)
-    em, eg = res.mean("e_mem"), res.mean("e_gen")
+    em, eg = res.e_mem, res.e_gen
     np.testing.assert_array_equal(em[:, 0], 0.0)  # every bandwidth interpolates the facts
     assert em[0, -1] > 0.3  # the widest kernel forgets them at large lam
     assert eg.min() < 0.45  # cats vs dogs: well below chance at the best bandwidth and lam
@@ -272,7 +291,49 @@ def test_real_float32_equals_float64(real):
     # where the float32 spectrum is least accurate), far below the spread over repeats
     # (about 0.01 for E_gen, 0.03 for E_mem)
     assert np.abs(r64.e_gen - r32.e_gen).max() <= 6 / 1000 + 1e-12
-    assert np.abs(r64.e_mem - r32.e_mem).max() <= 2 / 154 + 1e-12
+    assert np.abs(r64.e_mem - r32.e_mem).max() <= 2 / 154 + 1e-12  # one repeat: mean = value
+
+
+def test_linear_part_errors_on_synthetic(fake):
+    lams = np.geomspace(1e-3, 1e1, 4)
+    res = linear_part_errors(0.05, 0.2, 0.8, lams, repeats=2, seed=1, data=fake, n_test=60)
+    assert res.shape == (2, 4) and res.kernel[:, 0].tolist() == ["rbf", "linear"]
+    # the rbf row is cifar10_raf_errors' on the same draws (float64)
+    ref = cifar10_raf_errors(0.05, 0.2, kernels=[("rbf", 0.8)], lams=lams, repeats=2, seed=1,
+                             data=fake, n_test=60)
+    np.testing.assert_array_equal(res.e_gen_repeats[0], ref.e_gen_repeats[0])
+    # the linear row is ridge regression on X X^T / s at the implicit ridge
+    from raf.learners import krr_errors
+
+    mu1, mustar, _ = kernel_coefficients(0.8)
+    ds = cifar10_raf(0.05, 0.2, seed=(1, 0), data=fake, n_test=60)
+    X, Xt = ds.X_train, ds.X_test
+    s = ((X[:, None] - X[None]) ** 2).sum(-1).sum() / (ds.n * (ds.n - 1)) / 2
+    lin = krr_errors(X @ X.T / s, ds.y_train, Xt @ X.T / s, ds.y_test, (lams + mustar**2) / mu1**2,
+                     fact_mask=ds.is_fact)
+    np.testing.assert_allclose(res.e_gen_repeats[1, :, 0], lin.e_gen, atol=1 / 60 + 1e-12)
+
+
+def test_distance_summary_is_exact_after_zscoring(fake):
+    ds = cifar10_raf(0.05, 0.2, seed=0, data=fake, n_test=20)
+    s = distance_summary(ds.X_train)
+    n = ds.n
+    assert s["mean"] == pytest.approx(2 * D_CIFAR * n / (n - 1)) == pytest.approx(s["exact"])
+    assert s["p05"] < s["median"] < s["p95"]
+    sq = ((ds.X_train[:, None] - ds.X_train[None]) ** 2).sum(-1)[np.triu_indices(n, 1)]
+    assert s["median"] == pytest.approx(np.median(sq) / (2 * D_CIFAR))
+
+
+def test_sweep_validates_its_parameters(fake):
+    kw = dict(kernels=[("rbf", 0.8)], lams=[0.1], repeats=1, data=fake)
+    with pytest.raises(ValueError, match="'loss' parameter"):
+        cifar10_raf_errors(0.05, 0.2, loss="Square", **kw)
+    with pytest.raises(ValueError, match="'kernels' parameter must name at least one kernel"):
+        cifar10_raf_errors(0.05, 0.2, **(kw | {"kernels": []}))
+    with pytest.raises(ValueError, match="'lams' parameter"):
+        cifar10_raf_errors(0.05, 0.2, **(kw | {"lams": [-1.0]}))
+    with pytest.raises(TypeError, match="'alpha' parameter"):
+        cifar10_raf_errors(None, 0.2, **kw)
 
 
 # ----------------------------------------------------------------------------------
@@ -285,7 +346,7 @@ def test_explorer_on_synthetic_data(fake):
     import matplotlib
 
     matplotlib.use("Agg")
-    from raf.cifar import cifar10_raf_explorer
+    from raf.widgets.cifar10_raf import cifar10_raf_explorer
     from raf.theory import erm
     from raf.widgets.base import Explorer
 
@@ -301,8 +362,8 @@ def test_explorer_on_synthetic_data(fake):
     res = cifar10_raf_errors(0.1, st["eps"], kernels=[("rbf", 1.0)], lams=st["lams"], repeats=1,
                              seed=0, rule_classes=("ship", "dog"), fact_class="automobile",
                              data=fake)
-    np.testing.assert_array_equal(st["e_gen"], res.e_gen[0, 0])
-    np.testing.assert_array_equal(st["e_mem"], res.e_mem[0, 0])
+    np.testing.assert_array_equal(st["e_gen"], res.e_gen[0])
+    np.testing.assert_array_equal(st["e_mem"], res.e_mem[0])
     # the line is raf.theory.erm at the kernel's (mu1, mustar)
     mu1, mustar, theta = kernel_coefficients(1.0)
     th = erm(0.1, st["eps"], np.asarray(st["lams"]), loss="square", mu1=mu1, mustar=mustar)

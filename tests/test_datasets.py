@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from raf import datasets
+from raf._digests import file_digest
 from raf.datasets import (
     CIFAR10_CLASSES,
     CIFAR10CorruptError,
@@ -27,7 +28,7 @@ PIL = pytest.importorskip("PIL.Image")
 
 SHARED = os.environ.get("RAF_CIFAR10")  # read before the fixture below clears it
 USER_CACHE = os.environ.get("RAF_CACHE")
-CLASSES = ("airplane", "automobile", "cat")
+CLASSES = CIFAR10_CLASSES  # the image-folder layout must hold all ten classes
 N_TRAIN, N_TEST = 2, 1  # images per class
 
 
@@ -179,14 +180,59 @@ def test_second_load_reads_the_npz(tmp_path, monkeypatch):
     assert second.from_cache
     check_equal(second, arrays)
 
-    # a changed source (new mtime) is a new cache key: decoded again
+    # the key is the content: a new modification time alone still reads the cache
     monkeypatch.undo()
     monkeypatch.setenv("RAF_CACHE", str(tmp_path / "cache"))
     st = archive.stat()
     os.utime(archive, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
-    third = load_cifar10(archive)
-    assert not third.from_cache
-    assert len(list(datasets.cache_dir().glob("cifar10-*.npz"))) == 2
+    assert load_cifar10(archive).from_cache
+
+
+def _replace_keeping_size_and_mtime(path, data):
+    st = path.stat()
+    assert len(data) == st.st_size
+    path.write_bytes(data)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+
+
+def test_replaced_source_of_same_size_and_mtime_is_decoded_again(tmp_path):
+    """Regression: a source replaced by a same-size file with its mtime kept was served stale."""
+    a, b = fake_arrays(20), fake_arrays(21)
+    src_a = write_batches(tmp_path / "a" / "cifar-10-batches-py", a)
+    src_b = write_batches(tmp_path / "b" / "cifar-10-batches-py", b)
+    archive = tar_folder(src_a, tmp_path / "x.tar", "cifar-10-batches-py")
+    other = tar_folder(src_b, tmp_path / "y.tar", "cifar-10-batches-py")
+    check_equal(load_cifar10(archive), a)
+    assert load_cifar10(archive).from_cache
+    new = other.read_bytes()
+    new = new[:archive.stat().st_size].ljust(archive.stat().st_size, b"\0")
+    _replace_keeping_size_and_mtime(archive, new)
+    data = load_cifar10(archive)
+    assert not data.from_cache
+    check_equal(data, b)
+
+
+def test_digest_memo_is_used_and_refreshed(tmp_path, monkeypatch):
+    """The digest is remembered (no re-hash on an unchanged, old file) and recomputed after a
+    change; a file changed just before it was hashed is hashed again (racily clean)."""
+    from raf import _digests
+
+    f = tmp_path / "f.bin"
+    f.write_bytes(b"a" * 100)
+    calls = []
+    real = _digests.file_digest
+    monkeypatch.setattr(_digests, "file_digest", lambda p, a: calls.append(p) or real(p, a))
+    memo = _digests.FileDigests(tmp_path / "memo.json")
+    d1 = memo(f)
+    assert memo(f) == d1 and len(calls) == 2  # just written: racy, hashed again
+    monkeypatch.setattr(_digests, "RACY_SECONDS", -1e9)  # as if the file were old
+    assert memo(f) == d1 and len(calls) == 2  # remembered
+    memo.save()
+    again = _digests.FileDigests(tmp_path / "memo.json")
+    assert again(f) == d1 and len(calls) == 2  # remembered across instances
+    _replace_keeping_size_and_mtime(f, b"b" * 100)
+    assert again(f) != d1 and len(calls) == 3  # ctime moved: hashed again
 
 
 def test_unreadable_cache_is_rebuilt(tmp_path):
@@ -253,7 +299,49 @@ def test_bad_checksum_of_official_tarball(tmp_path):
     with pytest.raises(CIFAR10CorruptError, match="md5") as info:
         load_cifar10(archive)
     assert str(archive) in str(info.value)
-    check_equal(load_cifar10(archive, verify=False), fake_arrays())
+    data = load_cifar10(archive, verify=False)
+    check_equal(data, fake_arrays())
+    assert not data.verified
+    # regression: the unverified cache entry is not returned by a later verify=True load
+    assert load_cifar10(archive, verify=False).from_cache
+    with pytest.raises(CIFAR10CorruptError, match="md5"):
+        load_cifar10(archive)
+
+
+def test_verified_cache_is_verified_again(tmp_path, monkeypatch):
+    """A verified archive is checked on every load; tampering after caching is caught."""
+    src = write_batches(tmp_path / "src" / "cifar-10-batches-py", fake_arrays())
+    archive = tar_folder(src, tmp_path / "cifar-10-python.tar.gz", "cifar-10-batches-py")
+    monkeypatch.setitem(datasets.KNOWN_CHECKSUMS, archive.name,
+                        ("md5", file_digest(archive, "md5")))
+    first = load_cifar10(archive)
+    assert first.verified and not first.from_cache
+    second = load_cifar10(archive)
+    assert second.verified and second.from_cache
+    data = bytearray(archive.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    _replace_keeping_size_and_mtime(archive, bytes(data))
+    with pytest.raises(CIFAR10CorruptError, match="md5"):
+        load_cifar10(archive)
+
+
+@pytest.mark.parametrize("where", ["both", "train"])
+def test_image_folder_missing_a_class_is_named(tmp_path, where):
+    """Regression: a folder missing a class silently became nine classes with shifted indices."""
+    import shutil
+
+    src = write_images(tmp_path / "imgs", fake_arrays(12))
+    for split in (("train", "test") if where == "both" else ("train",)):
+        shutil.rmtree(src / split / "dog")
+    with pytest.raises(CIFAR10CorruptError, match=r"class\(es\) \['dog'\]"):
+        load_cifar10(src)
+
+
+def test_image_folder_unexpected_class_is_named(tmp_path):
+    src = write_images(tmp_path / "imgs", fake_arrays(13))
+    (src / "test" / "cat").rename(src / "test" / "kitten")
+    with pytest.raises(CIFAR10CorruptError, match="kitten"):
+        load_cifar10(src)
 
 
 def test_unreadable_image_is_named(tmp_path):

@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 
 from raf import kernels as K
+from raf.theory import theta_star
+
+TH_STAR = float(theta_star(0.2))
 
 CLOSED = {  # THEORY §3
     "erf": (0.0, 2 / math.sqrt(3 * math.pi),
@@ -200,31 +203,24 @@ def test_truncated_quadratic():
     assert float(ker(0.0)) == 0.5
 
 
-def test_gram():
-    rng = np.random.default_rng(0)
-    X1, X2 = rng.standard_normal((7, 40)), rng.standard_normal((5, 40))
-    G = K.gram(X1, X2, K.RBF, 0.5)
-    assert G.shape == (7, 5)
-    np.testing.assert_allclose(G, np.exp(-2 * 0.5 * (1 - X1 @ X2.T / 40)))
-    np.testing.assert_allclose(K.gram(X1, None, "linear"), X1 @ X1.T / 40)
-    np.testing.assert_allclose(K.gram(X1, X2, "erf"), K.ERF_KERNEL(X1 @ X2.T / 40))
-    np.testing.assert_allclose(K.gram(X1, X2, lambda t: t ** 2), (X1 @ X2.T / 40) ** 2)
-    np.testing.assert_allclose(K.gram(X1, X2, "rbf", 0.5), G)
-    np.testing.assert_allclose(K.gram(X1, X2, K.RBF.at(0.5)), G)
-    np.testing.assert_allclose(K.gram(X1, X2, "linear", scale=10.0), X1 @ X2.T / 10)
-    # on the sphere |x|^2 = d the distance-based RBF is the dot-product one
-    S = X1 / np.linalg.norm(X1, axis=1, keepdims=True) * np.sqrt(40)
-    np.testing.assert_allclose(K.rbf_gram(S, None, 0.7), K.gram(S, None, K.RBF, 0.7),
-                               rtol=1e-12)
+def test_family_parameters_realise_the_angle():
+    th = np.array([0.3, TH_STAR, 1.3])
+    params = K.family_parameters(th)
+    assert set(params) == {"rbf", "exponential", "geometric", "polynomial"}
+    for name, p in params.items():
+        np.testing.assert_allclose(K.FAMILIES[name].angle(p), th, atol=1e-9, err_msg=name)
+    # explicit case, paper Eq. (217): a = sin^2 theta
+    np.testing.assert_allclose(params["geometric"], np.sin(th) ** 2, atol=1e-12)
 
 
-def test_gram_bad_input():
-    X = np.ones((3, 4))
-    with pytest.raises(ValueError, match="'param' parameter is required for the rbf family"):
-        K.gram(X, X, K.RBF)
-    with pytest.raises(ValueError, match="'param' parameter must be None"):
-        K.gram(X, X, K.ERF_KERNEL, 0.3)
-    with pytest.raises(ValueError, match="'kernel' parameter must be one of"):
-        K.gram(X, X, "laplace")
-    with pytest.raises(ValueError, match="same number of columns"):
-        K.gram(X, np.ones((3, 5)), "linear")
+def test_centred_kernel_keeps_the_coefficients():
+    k = K.centred_kernel("rbf", 0.8)
+    m1, ms = K.RBF.coefficients(0.8)
+    assert k.mu1 == pytest.approx(float(m1)) and k.mustar == pytest.approx(float(ms))
+    assert k(0.0) == pytest.approx(0.0, abs=1e-15)
+    t = np.linspace(-1, 1, 7)
+    np.testing.assert_allclose(k(t), K.RBF(t, 0.8) - np.exp(-1.6), atol=1e-15)
+    h = 1e-5  # mu1^2 = k'(0), mustar^2 = k(1) - k(0) - k'(0)
+    d1 = (k(h) - k(-h)) / (2 * h)
+    assert d1 == pytest.approx(float(m1) ** 2, rel=1e-8)
+    assert k(1.0) - k(0.0) - d1 == pytest.approx(float(ms) ** 2, rel=1e-7)

@@ -3,14 +3,9 @@
 import numpy as np
 import pytest
 
-from raf.rates import (
-    bayes_large_alpha_coefficient,
-    fit_power_law,
-    krr_large_alpha_coefficient,
-    local_slope,
-    markdown_table,
-)
-from raf.theory import bayes_optimal, erm, theta_star
+from raf.rates import bayes_large_alpha_coefficient, fit_power_law, local_slope
+from raf.result import Result
+from raf.theory import bayes_optimal, erm, large_alpha_coefficient, theta_star
 
 
 def test_fit_power_law_exact_and_noisy():
@@ -19,7 +14,9 @@ def test_fit_power_law_exact_and_noisy():
     assert fit.slope == pytest.approx(-0.5, abs=1e-12)
     assert fit.prefactor == pytest.approx(3.0, rel=1e-12)
     assert fit.stderr < 1e-12
-    slope, pref, err = fit  # unpacks as a tuple
+    assert isinstance(fit, Result) and fit.shape == () and fit.n_points == 20
+    (row,) = fit.to_rows()
+    assert row["slope"] == pytest.approx(-0.5) and row["x_min"] is None
     rng = np.random.default_rng(0)
     y = 2.0 * x**-1.0 * np.exp(0.01 * rng.standard_normal(x.size))
     fit = fit_power_law(x, y)
@@ -69,7 +66,7 @@ def test_bayes_coefficient_matches_state_equations(eps):
 
 def test_krr_coefficient_is_tan_theta_star_over_pi_and_matches_erm():
     eps = 0.3
-    c = krr_large_alpha_coefficient(eps)
+    c = large_alpha_coefficient(eps)
     assert c == pytest.approx(np.tan(theta_star(eps)) / np.pi)
     alpha = 1e6
     for mu1, mustar, lam in [(1.0, 0.0, 0.1), (0.6, 0.5, 1.0), (0.5, 0.3, 0.0)]:
@@ -77,7 +74,26 @@ def test_krr_coefficient_is_tan_theta_star_over_pi_and_matches_erm():
         assert r.e_gen * np.sqrt(alpha) == pytest.approx(c, rel=1e-2)
 
 
-def test_markdown_table():
-    t = markdown_table(["a", "b"], [["x", 0.123456], ["y", 2]])
-    assert t.splitlines()[0] == "| a | b |"
-    assert "0.1235" in t and "| y | 2 |" in t
+def test_fit_power_law_many_curves_at_once():
+    x = np.geomspace(1, 1e3, 12)
+    y = np.stack([2 * x**-0.5, 3 * x**-1.0, 0.5 * x**-2.0])
+    y[1, 4] = np.nan  # dropped in its row only
+    fit = fit_power_law(x, y)
+    assert fit.shape == (3,)
+    np.testing.assert_allclose(fit.slope, [-0.5, -1.0, -2.0], atol=1e-12)
+    np.testing.assert_allclose(fit.prefactor, [2.0, 3.0, 0.5], rtol=1e-10)
+    assert fit.n_points.tolist() == [12, 11, 12]
+
+
+def test_fit_power_law_constant_x_is_an_error():
+    """Regression: a constant x returned a slope with a NaN error instead of saying why."""
+    with pytest.raises(ValueError, match="at least two distinct values"):
+        fit_power_law([3.0, 3.0, 3.0], [1.0, 2.0, 4.0])
+    # the same when the window leaves a single x
+    with pytest.raises(ValueError, match="at least two distinct values"):
+        fit_power_law([1.0, 2.0, 2.0, 5.0], [1.0, 2.0, 3.0, 4.0], x_min=1.5, x_max=3.0)
+
+
+def test_two_point_fit_has_no_error_estimate():
+    fit = fit_power_law([1.0, 10.0], [1.0, 0.1])
+    assert fit.slope == pytest.approx(-1.0) and np.isnan(fit.stderr)

@@ -18,7 +18,7 @@ from raf.theory import (
     theta_star,
 )
 from raf.theory.channels import hinge_channel, square_channel
-from raf.theory.erm import _map
+from raf.theory.paths import fixed_point_map
 from raf.theory.gaussian import gauss_phi_moments
 from raf.theory.solver import solve_fixed_point
 
@@ -77,12 +77,15 @@ def _channel_by_quadrature(loss, m, q, V, alpha, eps):
 
 
 @pytest.mark.parametrize("loss, channel", [("square", square_channel), ("hinge", hinge_channel)])
-@pytest.mark.parametrize("m, q, V", [(0.6, 1.1, 0.7), (1.3, 2.5, 3.0), (-0.2, 0.5, 1.5)])
+@pytest.mark.parametrize("m, q, V", [(0.6, 1.1, 0.7), (1.3, 2.5, 3.0), (0.2, 0.5, 1.5), (0.999, 1.0, 0.5)])
 def test_channels_match_definition(loss, channel, m, q, V):
+    """The state is (q, s2 = 1 - m^2/q, W); m >= 0 at every fixed point. The last case has a
+    steep slope cos_gen/s = 22 (the split form of raf.theory.gaussian)."""
     alpha, eps = 2.5, 0.3
     ref = _channel_by_quadrature(loss, m, q, V, alpha, eps)
+    s2 = 1.0 - m * m / q
     for r in (1.0, 0.25):  # plain and rescaled conventions give the same conjugates
-        M, Q, U = channel(np.array(m), np.array(q), np.array(V * r), np.array(r), alpha, eps)
+        M, Q, U = channel(np.array(q), np.array(s2), np.array(V * r), np.array(r), alpha, eps)
         got = (M * r, Q * r * r, U * r)
         np.testing.assert_allclose(got, ref, rtol=1e-6, atol=1e-9)
 
@@ -95,17 +98,17 @@ def test_square_closed_form_equals_fixed_point_iteration():
     mu1 = np.array([1.0, 0.8, 0.6, 0.5, 0.7])
     mustar = np.array([0.0, 0.6, 0.8, 0.7, 0.7])
     closed = erm(alpha, eps, lam, loss="square", mu1=mu1, mustar=mustar)
-    P = dict(alpha=alpha, eps=eps, mu1=mu1, mustar=mustar, kappa=None, r=lam, rho=np.ones(5),
-             tau=mustar**2)
-    G = _map("square", P, np.arange(5))
-    x = np.tile([0.3, 1.0, 1.0], (5, 1))
+    P = dict(alpha=alpha, eps=eps, mu1=mu1, mustar=mustar, kappa=np.full(5, np.inf))
+    S = dict(r=lam, lam_r=np.ones(5), tau=mustar**2)
+    G = fixed_point_map(P, S, "square")
+    x = np.tile([1.0, 0.5, 1.0], (5, 1))  # (q, s2, W)
     for _ in range(3000):  # plain damped iteration, no Newton
         x = 0.5 * x + 0.5 * G(x, np.arange(5))
-    np.testing.assert_allclose(x[:, 0], closed.m, rtol=1e-8)
-    np.testing.assert_allclose(x[:, 1], closed.q, rtol=1e-8)
-    fp = solve_fixed_point(G, np.tile([0.3, 1.0, 1.0], (5, 1)))
-    assert fp.converged.all()
-    np.testing.assert_allclose(fp.x[:, 1], closed.q, rtol=1e-8)
+    np.testing.assert_allclose(np.sqrt(x[:, 0] * (1 - x[:, 1])), closed.m, rtol=1e-8)
+    np.testing.assert_allclose(x[:, 0], closed.q, rtol=1e-8)
+    fp = solve_fixed_point(G, np.tile([1.0, 0.5, 1.0], (5, 1)))
+    assert fp.converged.all() and np.all(fp.residual < 1e-10)
+    np.testing.assert_allclose(fp.x[:, 0], closed.q, rtol=1e-8)
 
 
 def test_angle_only_dependence_after_rescaling_lambda():
@@ -251,7 +254,7 @@ def test_reproduces_table_of_fig3():
     bo = bayes_optimal(alpha, EPS).e_gen
     krr = erm(alpha, EPS, 0.0, **kernel(TH_STAR)).e_gen
     th = np.linspace(0.0, 1.2, 61)
-    _, opt = optimal_lambda(alpha[:, None], EPS, loss="hinge", **kernel(th))
+    opt = optimal_lambda(alpha[:, None], EPS, loss="hinge", **kernel(th))
     th0 = np.linspace(0.6, 1.1, 201)
     svm0 = erm(alpha[:, None], EPS, 0.0, loss="hinge", **kernel(th0)).e_gen
     ours = np.stack([bo, krr, opt.e_gen.min(axis=1), svm0.min(axis=1)], axis=1)
@@ -303,7 +306,7 @@ def test_non_convergence_is_flagged_and_warned_once():
         (dict(alpha=-1, eps=0.2, lam=0.1), "alpha"),
         (dict(alpha=2, eps=0.2, lam=-1e-3), "lam"),
         (dict(alpha=2, eps=0.2, lam=0.1, mu1=-0.5), "mu1"),
-        (dict(alpha=2, eps=0.2, lam=0.1, loss="logistic"), "loss"),
+        (dict(alpha=2, eps=0.2, lam=0.1, loss="absolute"), "loss"),
         (dict(alpha=2, eps=0.2, lam=0.0, kappa=2.0), "lam"),
         (dict(alpha=2, eps=0.2, lam=0.1, kappa=0.0), "kappa"),
     ],
@@ -353,7 +356,7 @@ def test_random_features_grid_converges_and_respects_bounds():
 def test_optimal_lambda_finds_narrow_hinge_dip():
     """Hinge E_gen(lambda) is flat, dips near lambda ~ 0.8, then plateaus (alpha=4, theta=1.16)."""
     kw = dict(loss="hinge", **kernel(1.16))
-    lam, res = optimal_lambda(4.0, EPS, **kw)
+    res = optimal_lambda(4.0, EPS, **kw)
     fine = erm(4.0, EPS, np.geomspace(1e-3, 10, 801), **kw).e_gen
     assert float(res.e_gen) <= fine.min() + 1e-7
-    assert 0.5 < float(lam) < 1.2
+    assert 0.5 < float(res.lam) < 1.2

@@ -1,4 +1,4 @@
-"""Theory (raf.theory.erm, THEORY §5-6) against finite-size simulations (raf.experiments, §7).
+"""Theory (raf.theory.erm, THEORY §5-6) against finite-size simulations (raf.simulations, §7).
 
 Setting: Gaussian RAF data, d = 400, alpha = 2 (n = 800), eps = 0.3, five independent
 seeds (teacher, training set, 3000 rule-labelled test points, random features) per
@@ -13,12 +13,14 @@ Models, each for the square loss (KRR / ridge) and the hinge loss (intercept-fre
 * the RBF kernel at theta* and the truncated quadratic mu1^2 t + mustar^2 t^2 with the
   same (mu1, mustar): their simulated curves must match each other (and the theory).
 
-Tolerance, per lambda and per error (E_gen and E_mem):
+Tolerance, per lambda and per error (E_gen and E_mem), with the book's one metric
+(raf.compare.deviation, in standard errors of the seed average):
 
-    |theory - mean over seeds| <= 3 * std_over_seeds / sqrt(n_seeds) + bias + floor
+    deviation(mean, sem, theory, floor=floor, bias=bias) <= 3,
+    i.e. |theory - mean over seeds| <= bias + 3 * max(sem, floor)
 
-* ``3 * std / sqrt(S)``: three standard errors of the seed average (the seed spread
-  includes the test-set sampling noise);
+* ``sem = std_over_seeds / sqrt(n_seeds)``: the standard error of the seed average (the seed
+  spread includes the test-set sampling noise);
 * ``bias``: an allowance for the O(d^{-1/2}) finite-size corrections, which do not
   average out over seeds. Measured here (theory - simulation, 5 seeds, d = 400):
   |bias| <= 0.015 for the linear model, the erf kernel and random features (largest
@@ -26,7 +28,8 @@ Tolerance, per lambda and per error (E_gen and E_mem):
   0.01-0.03), so ``bias = 0.2 / sqrt(d) = 0.01``; kernels at large angles converge more
   slowly -- for the RBF at theta = 1.25 the E_gen gap was 0.013-0.026 at d = 300-500
   and 0.001-0.002 at d = 1000 -- so ``bias = 0.5 / sqrt(d) = 0.025`` for theta > theta*;
-* ``floor = 0.005``: for points where every seed gives the same value (E_mem = 0).
+* ``floor = raf.compare.resolution(eps n, n_seeds) = 0.0019``: one fact of the 240 over
+  sqrt(5) seeds, for points where every seed gives the same value (E_mem = 0).
 
 Ridgeless kernels (lam = 0, mustar > 0) must memorise exactly: E_mem = 0 in every seed.
 Matched kernels share the data (same seeds), so their difference is compared with the
@@ -40,14 +43,15 @@ import numpy as np
 import pytest
 
 from raf import kernels as K
-from raf.experiments import simulate_kernel, simulate_linear, simulate_random_features
+from raf.compare import deviation, resolution
+from raf.simulations import simulate_kernel, simulate_linear, simulate_random_features
 
 theory = pytest.importorskip("raf.theory")
 
 D, ALPHA, EPS, SEEDS, N_TEST = 400, 2.0, 0.3, tuple(range(5)), 3000
 LAMS_KERNEL = np.array([0.0, 0.1, 1.0])
 LAMS_FINITE = np.array([0.01, 0.1, 1.0])  # linear model / random features: lam > 0
-FLOOR = 0.005
+FLOOR = resolution(round(EPS * ALPHA * D), len(SEEDS))
 BIAS_SMALL = 0.2 / np.sqrt(D)
 BIAS_LARGE = 0.5 / np.sqrt(D)
 
@@ -66,16 +70,15 @@ def _theta_star():
 
 
 def _assert_agree(sim, th, bias, label):
-    S = len(SEEDS)
+    assert np.all(np.asarray(th.converged)), f"{label}: theory did not converge"
     for key in ("e_gen", "e_mem"):
         t = np.asarray(getattr(th, key), dtype=float)
-        m, s = sim[key], sim[key + "_std"]
-        tol = 3 * s / np.sqrt(S) + bias + FLOOR
-        gap = np.abs(t - m)
-        assert np.all(np.asarray(th.converged)), f"{label}: theory did not converge"
-        assert np.all(gap <= tol), (
+        m, s = sim[key], sim[key + "_sem"]
+        dev = deviation(m, s, t, floor=FLOOR, bias=bias)
+        assert np.all(dev <= 3), (
             f"{label} {key}: theory {np.round(t, 4)} vs simulation {np.round(m, 4)} "
-            f"+- {np.round(s, 4)} (gap {np.round(gap, 4)} > tol {np.round(tol, 4)})")
+            f"+- {np.round(s, 4)} (deviation {np.round(dev, 2)} standard errors beyond the "
+            f"finite-size allowance {bias:.3f})")
 
 
 def _kernels():
@@ -95,7 +98,7 @@ def test_theta_star_matches_theory_module():
 def test_linear_model(loss):
     sim = simulate_linear(D, ALPHA, EPS, LAMS_FINITE, loss=loss, seeds=SEEDS, n_test=N_TEST)
     th = theory.erm(ALPHA, EPS, LAMS_FINITE, loss=loss, mu1=1.0, mustar=0.0)
-    assert sim["converged"].all()
+    assert sim.converged.all()
     _assert_agree(sim, th, BIAS_SMALL, f"linear/{loss}")
 
 
@@ -106,11 +109,11 @@ def test_kernels_both_sides_of_theta_star(loss, name):
     sim = simulate_kernel(D, ALPHA, EPS, LAMS_KERNEL, loss=loss, seeds=SEEDS, n_test=N_TEST,
                           **kw)
     th = theory.erm(ALPHA, EPS, LAMS_KERNEL, loss=loss, mu1=mu1, mustar=mustar)
-    assert sim["converged"].all()
+    assert sim.converged.all()
     large_angle = np.arctan2(mustar, mu1) > _theta_star()
     _assert_agree(sim, th, BIAS_LARGE if large_angle else BIAS_SMALL, f"{name}/{loss}")
     # ridgeless kernel with mustar > 0 interpolates: every fact memorised in every seed
-    assert np.all(sim["e_mem_all"][:, 0] == 0)
+    assert np.all(sim.e_mem_seeds[0] == 0)
     assert np.asarray(th.e_mem)[0] == pytest.approx(0.0, abs=1e-12)
 
 
@@ -121,7 +124,7 @@ def test_random_features(loss, kappa):
     sim = simulate_random_features(D, ALPHA, EPS, LAMS_FINITE, kappa=kappa,
                                    activation="relu", loss=loss, seeds=SEEDS, n_test=N_TEST)
     th = theory.erm(ALPHA, EPS, LAMS_FINITE, loss=loss, mu1=mu1, mustar=mustar, kappa=kappa)
-    assert sim["converged"].all()
+    assert sim.converged.all()
     _assert_agree(sim, th, BIAS_SMALL, f"random features kappa={kappa}/{loss}")
 
 
@@ -138,9 +141,10 @@ def test_matched_kernels_give_matching_curves(loss):
                           n_test=N_TEST)
     S = len(SEEDS)
     for key in ("e_gen", "e_mem"):
-        diff = rbf[key + "_all"] - qua[key + "_all"]  # same data: paired differences
-        tol = 3 * diff.std(axis=0, ddof=1) / np.sqrt(S) + 0.01
-        assert np.all(np.abs(diff.mean(axis=0)) <= tol), (key, diff.mean(axis=0), tol)
+        diff = rbf[key + "_seeds"] - qua[key + "_seeds"]  # same data: paired differences
+        sem = diff.std(axis=1, ddof=1) / np.sqrt(S)
+        dev = deviation(diff.mean(axis=1), sem, 0.0, floor=FLOOR, bias=0.01)
+        assert np.all(dev <= 3), (key, diff.mean(axis=1), sem)
     th = theory.erm(ALPHA, EPS, LAMS_KERNEL, loss=loss, mu1=mu1, mustar=mustar)
     _assert_agree(rbf, th, BIAS_SMALL, f"rbf-theta*/{loss}")
     _assert_agree(qua, th, BIAS_SMALL, f"quadratic-theta*/{loss}")

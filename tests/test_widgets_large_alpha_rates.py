@@ -63,6 +63,6 @@ def test_controls_change_the_state():
 
 def test_bad_values_are_rejected():
     with pytest.raises(ValueError, match="'loss' parameter"):
-        explorer_curves(0.2, 0.5, 0.1, "logistic")
+        explorer_curves(0.2, 0.5, 0.1, "absolute")
     with pytest.raises(ValueError, match="'eps' parameter"):
         large_alpha_rates_explorer(eps=0.0)

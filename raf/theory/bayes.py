@@ -2,76 +2,121 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from scipy.special import erfc, erfcx
 
-from .._validation import check_range
+from .._validation import Interval, validated
+from ..result import Result, warn_unconverged
 
-__all__ = ["BayesResult", "bayes_optimal"]
+__all__ = ["bayes_optimal"]
 
 _S, _WS = np.polynomial.hermite_e.hermegauss(100)  # weight exp(-s^2/2)
+_PREF = 4.0 / (2.0 * np.pi) ** 1.5
+_LOG_E_MIN = np.log(1e-300)  # bracket of the root in log E
+_N_BISECT = 16  # bisection steps first: a bracket 0.01 wide in log E
+_N_ILLINOIS = 40  # then false position (Illinois), superlinear
+_TOL = 1e-13  # converged when |F| < _TOL (|F| ~ the relative error of E, but near E = 1/2)
+_F_FLOOR = 1e-15  # iterate until |F| reaches the round-off of F = s^2 + s P I - 1
 
 
-@dataclass
-class BayesResult:
-    """Bayes-optimal fixed point: ``e_gen = arccos(sqrt(q))/pi``, ``q = q_hat/(1+q_hat)``."""
+def _integral(q, eps):
+    """``int exp(-q s^2/2) / (eps + (1-eps) erfc(-sqrt(q/2) s)) Dz(s)`` (Gauss-Hermite).
 
-    e_gen: np.ndarray
-    q: np.ndarray
-    q_hat: np.ndarray
-    converged: np.ndarray
-
-
-def _q_hat(q, alpha, eps):
-    """THEORY §4 integral after ``t = sqrt(1-q) s`` (finite as ``q -> 1``)."""
+    This is THEORY §4's integral after ``t = sqrt(1-q) s``: finite and smooth up to ``q = 1``.
+    Where ``y = -sqrt(q/2) s > 0`` the integrand is written with ``erfcx`` (no overflow).
+    """
     q = q[..., None]
     eps_ = eps[..., None]
-    s = _S
-    y = -np.sqrt(q / 2.0) * s  # denominator eps + (1-eps) erfc(y)
-    # exp(-q s^2/2) / (eps + (1-eps) erfc(y)), written with erfcx where y > 0
-    with np.errstate(over="ignore", under="ignore"):
-        yp = np.maximum(y, 0.0)
-        g_pos = 1.0 / (eps_ * np.exp(np.minimum(yp * yp, 700.0)) + (1.0 - eps_) * erfcx(yp))
-        g_neg = np.exp(-0.5 * q * s * s) / (eps_ + (1.0 - eps_) * erfc(np.minimum(y, 0.0)))
-    g = np.where(y > 0, g_pos, g_neg)
-    integral = np.sum(_WS * g, axis=-1)
-    pref = 4.0 * alpha * (1.0 - eps) ** 2 / (2.0 * np.pi) ** 1.5
-    return pref * integral / np.sqrt(1.0 - q[..., 0])
+    y = -np.sqrt(q / 2.0) * _S
+    yp = np.maximum(y, 0.0)
+    g_pos = 1.0 / (eps_ * np.exp(np.minimum(yp * yp, 700.0)) + (1.0 - eps_) * erfcx(yp))
+    g_neg = np.exp(-0.5 * q * _S * _S) / (eps_ + (1.0 - eps_) * erfc(np.minimum(y, 0.0)))
+    return np.sum(_WS * np.where(y > 0, g_pos, g_neg), axis=-1)
 
 
+def _excess(log_e, pref, eps):
+    """``F(E) = s^2 + s P I(q) - 1`` with ``s = sin(pi E)``, ``q = cos(pi E)^2``, ``P = pref``.
+
+    The fixed point ``q = q_hat/(1 + q_hat)`` of THEORY §4, with ``q_hat = P I(q)/sqrt(1-q)``,
+    is ``1 - q = 1/(1 + q_hat)``, i.e. ``F(E) = 0``. Written in ``s`` it keeps full relative
+    precision as ``E -> 0`` (no ``1 - q`` is ever formed); ``F < 0`` means ``E`` is too small.
+    """
+    e = np.exp(log_e)
+    s = np.sin(np.pi * e)
+    q = np.cos(np.pi * e) ** 2
+    return s * s + s * pref * _integral(q, eps) - 1.0
+
+
+def _root(pref, eps):
+    """``log E`` with ``F(E) = 0``: bisection in ``log E``, then Illinois; also ``|F|`` and the steps."""
+    lo = np.full_like(pref, _LOG_E_MIN)  # F(lo) < 0
+    hi = np.full_like(pref, np.log(0.5))  # F(hi) >= 0
+    for _ in range(_N_BISECT):
+        mid = 0.5 * (lo + hi)
+        low = _excess(mid, pref, eps) < 0
+        lo, hi = np.where(low, mid, lo), np.where(low, hi, mid)
+    f_lo, f_hi = _excess(lo, pref, eps), _excess(hi, pref, eps)
+    x, fx = hi.copy(), f_hi.copy()
+    side = np.zeros(pref.shape, int)  # which end moved last: -1 lo, +1 hi
+    n_iter = np.full(pref.shape, _N_BISECT + 2)
+    active = np.abs(fx) >= _F_FLOOR
+    for _ in range(_N_ILLINOIS):
+        if not active.any():
+            break
+        i = np.flatnonzero(active)
+        xi = hi[i] - f_hi[i] * (hi[i] - lo[i]) / (f_hi[i] - f_lo[i])
+        xi = np.where(np.isfinite(xi) & (xi > lo[i]) & (xi < hi[i]), xi, 0.5 * (lo[i] + hi[i]))
+        fi = _excess(xi, pref[i], eps[i])
+        neg = fi < 0
+        f_hi[i] = np.where(neg & (side[i] == -1), 0.5 * f_hi[i], f_hi[i])  # Illinois: halve the stuck end
+        f_lo[i] = np.where(~neg & (side[i] == 1), 0.5 * f_lo[i], f_lo[i])
+        lo[i], f_lo[i] = np.where(neg, xi, lo[i]), np.where(neg, fi, f_lo[i])
+        hi[i], f_hi[i] = np.where(neg, hi[i], xi), np.where(neg, f_hi[i], fi)
+        side[i] = np.where(neg, -1, 1)
+        x[i], fx[i] = xi, fi
+        n_iter[i] += 1
+        active[i] = (np.abs(fi) >= _F_FLOOR) & (hi[i] - lo[i] > 1e-15 * np.abs(hi[i]))
+    return x, np.abs(fx), n_iter
+
+
+@validated(alpha=Interval(0.0, np.inf, low_open=True), eps=Interval(0.0, 1.0))
 def bayes_optimal(alpha, eps):
     """Bayes-optimal generalisation error ``E_gen^BO(alpha, eps)`` (THEORY §4).
 
-    Solves ``q = q_hat(q)/(1 + q_hat(q))`` by bisection on ``E = arccos(sqrt q)/pi``
-    (vectorised over the broadcast of ``alpha`` and ``eps``; 48 halvings give an
-    error below 2e-15 on ``E``).
+    Solves ``q = q_hat(q)/(1 + q_hat(q))`` for ``log E`` (bisection, then false position) with
+    ``E = arccos(sqrt q)/pi``, written in ``sin(pi E)`` so that the relative precision of
+    ``E`` is that of the arithmetic at every ``alpha`` (at large ``alpha``,
+    ``E ~ C(eps)/alpha``, :func:`raf.rates.bayes_large_alpha_coefficient`). Vectorised over the
+    broadcast of ``alpha`` and ``eps``; ``alpha = inf`` gives the limit ``E = 0``, ``eps = 1``
+    gives ``E = 1/2``.
 
     Returns
     -------
-    BayesResult
-        ``e_gen``, ``q``, ``q_hat`` and ``converged`` with the broadcast shape.
+    Result
+        Inputs ``alpha, eps``; outputs ``e_gen``, ``q``, ``q_hat``; per point ``converged``,
+        ``n_iter`` (bisection and false-position steps) and ``residual`` (``|F|`` of :func:`_excess` at ``E``).
     """
-    alpha = check_range("alpha", alpha, 0.0, low_open=True)
-    eps = check_range("eps", eps, 0.0, 1.0)
     alpha, eps = np.broadcast_arrays(alpha, eps)
+    a, ep = alpha.ravel(), eps.ravel()
+    chance = ep == 1.0  # no rule in the data: E = 1/2 at every alpha
+    with np.errstate(invalid="ignore"):  # inf * 0 at (alpha, eps) = (inf, 1)
+        pref = np.where(chance, 0.0, _PREF * a * (1.0 - ep) ** 2)
+    trivial = chance | np.isinf(a)  # alpha = inf: the limit E = 0
+    p = np.where(trivial, 1.0, pref)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        log_e, residual, n_iter = _root(p, ep)
+        E = np.where(trivial, np.where(chance, 0.5, 0.0), np.exp(log_e))
+        s = np.sin(np.pi * E)
+        q = np.cos(np.pi * E) ** 2
+        q_hat = np.where(trivial, np.where(chance, 0.0, np.inf), pref * _integral(q, ep) / s)
+        residual = np.where(trivial, 0.0, residual)
+    converged = trivial | ((residual < _TOL) & np.isfinite(q_hat) & (log_e > _LOG_E_MIN + 1.0))
     shape = alpha.shape
-    a, e = alpha.ravel(), eps.ravel()
-    lo = np.zeros_like(a)  # E = 0   (q = 1): h < 0
-    hi = np.full_like(a, 0.5)  # E = 1/2 (q = 0): h >= 0
-    for _ in range(48):
-        mid = 0.5 * (lo + hi)
-        q = np.cos(np.pi * mid) ** 2
-        qh = _q_hat(q, a, e)
-        h = qh / (1.0 + qh) - q
-        # h < 0: q too large, i.e. E too small
-        lo = np.where(h < 0, mid, lo)
-        hi = np.where(h < 0, hi, mid)
-    E = 0.5 * (lo + hi)
-    q = np.cos(np.pi * E) ** 2
-    qh = _q_hat(np.minimum(q, 1.0 - 1e-16), a, e)
-    conv = (hi - lo < 1e-14) & np.isfinite(qh)
-    return BayesResult(
-        e_gen=E.reshape(shape), q=q.reshape(shape), q_hat=qh.reshape(shape), converged=conv.reshape(shape)
+    res = Result(
+        {"alpha": alpha, "eps": eps},
+        {"e_gen": E.reshape(shape), "q": q.reshape(shape), "q_hat": q_hat.reshape(shape)},
+        converged=converged.reshape(shape),
+        n_iter=np.where(trivial, 0, n_iter).reshape(shape),
+        residual=residual.reshape(shape),
     )
+    return warn_unconverged(res, "bayes_optimal", stacklevel=4)

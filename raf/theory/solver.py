@@ -1,38 +1,88 @@
-"""Batched solver for the ERM fixed point ``x = G(x)`` with ``x = (m, q, W)`` (THEORY §5).
+"""Batched solver for the ERM fixed point ``x = G(x)`` with ``x = (q, s2, W)`` (THEORY §5).
 
-Every grid point is an independent three-dimensional fixed-point problem; they are
-solved together, vectorised over the grid. The iteration is Newton's method on
-``F(x) = G(x) - x`` with a finite-difference Jacobian and a backtracking line search;
-a point where the Newton step does not decrease ``|F|`` takes a damped fixed-point
-step instead (a convex combination, which keeps ``q > m^2`` and ``W > 0``). Points
-that still violate the tolerance after ``max_iter`` iterations are reported with
-``converged = False``; the caller warns.
+Every grid point is an independent three-dimensional fixed-point problem; they are solved
+together, vectorised over the grid, but each point's arithmetic depends on its own row only
+(a point solved alone gives the same numbers as in a batch). The unknowns are positive and
+``s2 <= 1``, so the iteration runs on ``y = log x``: Newton's method on
+``F(y) = log G(e^y) - y`` with a finite-difference Jacobian and a backtracking line search;
+a point where the Newton step does not decrease ``|F|`` takes a damped fixed-point step
+instead (a geometric mean of ``x`` and ``G(x)``, which stays valid). ``|F|`` is the relative
+change of every unknown, so the tolerance is a relative one, also for ``s2`` (which sets
+``E_gen``) when it is tiny. Points still above the tolerance after ``max_iter`` iterations
+are reported with ``converged = False``; the caller warns.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-__all__ = ["FixedPoint", "solve_fixed_point"]
+from ..result import Result
+
+__all__ = ["solve_fixed_point"]
+
+_FD_STEP = 1e-7  # finite-difference step in log x
+_MAX_HALVINGS = 12
 
 
-@dataclass
-class FixedPoint:
-    x: np.ndarray  # (N, 3) solution (m, q, W)
-    converged: np.ndarray  # (N,) bool
-    n_iter: np.ndarray  # (N,) int
-    residual: np.ndarray  # (N,) scaled max |G(x) - x|
+def _log_map(G, y, idx):
+    """``log G(e^y)`` for the points ``idx``; ``nan`` rows where ``G`` leaves the domain."""
+    x = np.exp(y)
+    with np.errstate(all="ignore"):
+        gx = G(x, idx)
+        ok = np.isfinite(gx).all(axis=1) & (gx > 0).all(axis=1)
+        out = np.log(np.where(ok[:, None], gx, 1.0))
+    out[:, 1] = np.minimum(out[:, 1], 0.0)  # s2 <= 1
+    out[~ok] = np.nan
+    return out
 
 
-def _valid(x):
-    m, q, W = x[..., 0], x[..., 1], x[..., 2]
-    return np.isfinite(x).all(axis=-1) & (q > 0) & (W > 0) & (m * m < q)
+def _residual(F):
+    r = np.max(np.abs(F), axis=-1)
+    return np.where(np.isfinite(r), r, np.inf)
 
 
-def _scaled(F, x):
-    return np.max(np.abs(F) / (1.0 + np.abs(x)), axis=-1)
+def _newton_step(G, ya, Fa, active):
+    """Newton direction ``-J^{-1} F`` from a forward-difference Jacobian (row-wise)."""
+    n = ya.shape[0]
+    J = np.empty((n, 3, 3))
+    for j in range(3):
+        yp = ya.copy()
+        yp[:, j] += _FD_STEP
+        J[:, :, j] = ((_log_map(G, yp, active) - yp) - Fa) / _FD_STEP
+    step = np.full_like(ya, np.nan)
+    rows = np.flatnonzero(np.isfinite(J).all(axis=(1, 2)))
+    with np.errstate(all="ignore"):
+        try:  # LAPACK solves each 3x3 system on its own: the batch does not change a row
+            step[rows] = np.linalg.solve(J[rows], -Fa[rows, :, None])[..., 0]
+        except np.linalg.LinAlgError:  # a singular matrix: solve row by row, leave it nan
+            for i in rows:
+                try:
+                    step[i] = np.linalg.solve(J[i], -Fa[i])
+                except np.linalg.LinAlgError:
+                    pass
+    return step
+
+
+def _line_search(G, ya, step, res, active):
+    """Backtracking on ``|F|``: the accepted points and the new states (row-wise)."""
+    n = ya.shape[0]
+    t = np.ones(n)
+    accepted = np.zeros(n, bool)
+    pending = np.isfinite(step).all(axis=1)
+    new = ya.copy()
+    for _ in range(_MAX_HALVINGS):
+        idx = np.flatnonzero(pending)
+        if idx.size == 0:
+            break
+        cand = ya[idx] + t[idx, None] * step[idx]
+        cand[:, 1] = np.minimum(cand[:, 1], 0.0)
+        rc = _residual(_log_map(G, cand, active[idx]) - cand)
+        win = rc < res[idx]
+        new[idx[win]] = cand[win]
+        accepted[idx[win]] = True
+        pending[idx[win]] = False
+        t[idx[~win]] *= 0.5
+    return accepted, new
 
 
 def solve_fixed_point(G, x0, *, tol=1e-10, max_iter=100, damping=0.5, progress=None):
@@ -41,87 +91,58 @@ def solve_fixed_point(G, x0, *, tol=1e-10, max_iter=100, damping=0.5, progress=N
     Parameters
     ----------
     G : callable
-        ``G(x, idx)`` maps states ``x`` of shape ``(k, 3)`` of the grid points ``idx``
-        (an integer index array) to new states of the same shape.
+        ``G(x, idx)`` maps states ``x = (q, s2, W)`` of shape ``(k, 3)`` of the grid points
+        ``idx`` (an integer index array) to new states of the same shape.
     x0 : ndarray, shape (N, 3)
-        Starting points (valid: ``q > m^2``, ``W > 0``).
+        Starting points (``q, W > 0``, ``0 < s2 <= 1``).
     tol : float
-        Convergence when ``max_i |G(x)_i - x_i| / (1 + |x_i|) < tol``.
+        Convergence when every unknown changes by less than ``tol`` relatively
+        (``max |log G(x) - log x| < tol``).
     max_iter : int
         Newton iterations before a point is declared not converged.
     damping : float
-        Step of the fallback fixed-point iteration.
+        Step of the fallback fixed-point iteration (in ``log x``).
     progress : tqdm-like or None
         Updated with the number of points that converged at each iteration.
+
+    Returns
+    -------
+    Result
+        Output ``x`` (shape ``(N, 3)``, the last iterate); per point ``converged``, ``n_iter``
+        and ``residual`` (``max |log G(x) - log x|``).
     """
-    x = np.array(x0, dtype=float, copy=True)
-    N = x.shape[0]
+    x0 = np.asarray(x0, dtype=float)
+    N = x0.shape[0]
+    with np.errstate(all="ignore"):
+        y = np.log(np.where(x0 > 0, x0, np.nan))
+    y[:, 1] = np.minimum(y[:, 1], 0.0)
     converged = np.zeros(N, bool)
     n_iter = np.zeros(N, int)
     residual = np.full(N, np.inf)
-    active = np.arange(N)
+    active = np.flatnonzero(np.isfinite(y).all(axis=1))
     for it in range(max_iter + 1):
         if active.size == 0:
             break
-        xa = x[active]
-        Ga = G(xa, active)
-        Fa = Ga - xa
-        ok_G = _valid(Ga)
-        res = np.where(ok_G, _scaled(Fa, xa), np.inf)
+        ya = y[active]
+        Ga = _log_map(G, ya, active)
+        Fa = Ga - ya
+        res = _residual(Fa)
         residual[active] = res
+        n_iter[active] = it
         done = res < tol
         converged[active[done]] = True
-        n_iter[active] = it
         if progress is not None:
             progress.update(int(done.sum()))
-        keep = ~done
-        active, xa, Ga, Fa, res = active[keep], xa[keep], Ga[keep], Fa[keep], res[keep]
+        keep = ~done & np.isfinite(res)
+        active, ya, Ga, Fa, res = active[keep], ya[keep], Ga[keep], Fa[keep], res[keep]
         if active.size == 0 or it == max_iter:
             break
-        # finite-difference Jacobian of F
-        J = np.empty(xa.shape + (3,))
-        for j in range(3):
-            h = 1e-7 * np.maximum(np.abs(xa[:, j]), 1e-6)
-            if j == 2:  # keep W > 0
-                h = np.where(xa[:, 2] - h > 0, h, 0.5 * xa[:, 2])
-            xp = xa.copy()
-            xp[:, j] += h
-            J[:, :, j] = ((G(xp, active) - xp) - Fa) / h[:, None]
-        with np.errstate(all="ignore"):
-            try:
-                step = np.linalg.solve(J, -Fa[..., None])[..., 0]
-            except np.linalg.LinAlgError:
-                step = np.full_like(xa, np.nan)
-        bad = ~np.isfinite(step).all(axis=1)
-        step[bad] = 0.0
-        # backtracking line search on the scaled residual
-        t = np.ones(active.size)
-        accepted = np.zeros(active.size, bool)
-        accepted[bad] = False
-        pending = ~bad
-        new = xa.copy()
-        for _ in range(12):
-            idx = np.flatnonzero(pending)
-            if idx.size == 0:
-                break
-            cand = xa[idx] + t[idx, None] * step[idx]
-            good = _valid(cand)
-            rc = np.full(idx.size, np.inf)
-            if good.any():
-                gi = idx[good]
-                Gc = G(cand[good], active[gi])
-                rc[good] = np.where(_valid(Gc), _scaled(Gc - cand[good], cand[good]), np.inf)
-            win = rc < res[idx]
-            new[idx[win]] = cand[win]
-            accepted[idx[win]] = True
-            pending[idx[win]] = False
-            t[idx[~win]] *= 0.5
-        fall = ~accepted
-        if fall.any():  # damped fixed-point step: convex combination with G(x)
-            new[fall] = xa[fall] + damping * Fa[fall]
-            still = ~_valid(new[fall])
-            if still.any():
-                fi = np.flatnonzero(fall)[still]
-                new[fi] = Ga[fi] if _valid(Ga[fi]).all() else xa[fi]
-        x[active] = new
-    return FixedPoint(x=x, converged=converged, n_iter=n_iter, residual=residual)
+        step = _newton_step(G, ya, Fa, active)
+        accepted, new = _line_search(G, ya, step, res, active)
+        fall = ~accepted  # damped fixed-point step: geometric mean of x and G(x)
+        new[fall] = ya[fall] + damping * Fa[fall]
+        y[active] = new
+    with np.errstate(over="ignore"):
+        x = np.exp(y)
+    return Result({}, {"x": x}, converged=converged, n_iter=n_iter, residual=residual,
+                  trailing={"x": "component (q, s2, W)"})

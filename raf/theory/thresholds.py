@@ -6,7 +6,8 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.special import ndtr
 
-from .._validation import check_range
+from .._validation import Choice, Interval, validated
+from .channels import LOSSES
 
 __all__ = ["alpha_c", "alpha_interpolation"]
 
@@ -48,22 +49,23 @@ def _alpha_c_scalar(eps):
     return 1.0 / _objective(t, eps)
 
 
+@validated(eps=Interval(0.0, 1.0))
 def alpha_c(eps):
     """Linear separability threshold of RAF data (hinge, ``lambda -> 0``).
 
     ``1/alpha_c = min_{t >= 0} E[(G - t S |Z|)_+^2]`` with ``S = +1`` w.p. ``1 - eps/2``
     (THEORY §5). ``alpha_c(1) = 2`` (Cover, Gardner) and ``alpha_c -> inf`` as ``eps -> 0``.
     """
-    eps = check_range("eps", eps, 0.0, 1.0)
     out = np.vectorize(_alpha_c_scalar, otypes=[float])(eps)
     return out if out.ndim else float(out)
 
 
+@validated(loss=Choice(LOSSES), eps=Interval(0.0, 1.0))
 def alpha_interpolation(loss, eps):
-    """Sample complexity below which the ridgeless *linear* model interpolates.
+    """Sample complexity below which the ridgeless *linear* model interpolates (THEORY §5).
 
     Square loss: ``1`` for every ``eps``; hinge: :func:`alpha_c`.
     """
     if loss == "square":
-        return np.ones_like(np.asarray(eps, dtype=float))
-    return alpha_c(eps)
+        return np.ones_like(eps)
+    return alpha_c.__wrapped__(eps)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from raf._validation import check_range
+from raf._validation import Interval, validated
 from raf.rates import bayes_large_alpha_coefficient
 from raf.theory import bayes_optimal, optimal_lambda
 
@@ -26,6 +26,7 @@ ALPHA_RANGE = (0.1, 1000.0)
 EPS_MAX = 0.95
 
 
+@validated(alpha=Interval(0.0, np.inf, low_open=True), eps=Interval(0.0, 1.0, high_open=True))
 def explorer_curves(alpha, eps, *, n_alpha=60):
     """The numbers drawn by the explorer (no plotting).
 
@@ -37,12 +38,12 @@ def explorer_curves(alpha, eps, *, n_alpha=60):
         ``e_bo_at``, ``e_lin_at``, ``lam_opt``, ``gap_at`` (``e_lin_at - e_bo_at``),
         ``c_bo`` (the coefficient ``C(eps)``); and the inputs ``alpha``, ``eps``.
     """
-    alpha = float(check_range("alpha", alpha, 0.0, low_open=True))
-    eps = float(check_range("eps", eps, 0.0, 1.0, high_open=True))
+    alpha, eps = float(alpha), float(eps)
     grid = np.geomspace(*ALPHA_RANGE, n_alpha)
     a_all = np.append(grid, alpha)
     bo = bayes_optimal(a_all, eps).e_gen
-    lam, lin = optimal_lambda(a_all, eps, loss="square")
+    lin = optimal_lambda(a_all, eps, loss="square")
+    lam = lin.lam
     c = float(bayes_large_alpha_coefficient(eps))
     return {
         "alpha": alpha,
@@ -59,6 +60,7 @@ def explorer_curves(alpha, eps, *, n_alpha=60):
     }
 
 
+@validated(alpha=Interval(*ALPHA_RANGE), eps=Interval(0.0, EPS_MAX))
 def bayes_optimal_explorer(*, alpha=2.0, eps=0.2):
     """Sliders ``alpha`` (log) and ``eps``; returns a :class:`raf.widgets.base.Explorer`.
 
@@ -70,8 +72,7 @@ def bayes_optimal_explorer(*, alpha=2.0, eps=0.2):
 
     from .base import Explorer
 
-    alpha = float(check_range("alpha", alpha, *ALPHA_RANGE))
-    eps = float(check_range("eps", eps, 0.0, EPS_MAX))
+    alpha, eps = float(alpha), float(eps)
     style = {"description_width": "initial"}
     controls = {
         "alpha": w.FloatLogSlider(value=alpha, base=10, min=np.log10(ALPHA_RANGE[0]),

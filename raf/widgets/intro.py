@@ -23,7 +23,7 @@ import warnings
 
 import numpy as np
 
-from raf._validation import check_int, check_range
+from raf._validation import Integer, Interval, validated
 from raf.data import sample
 
 __all__ = ["project", "label_summary", "label_fractions", "plot_sample", "intro_explorer",
@@ -87,6 +87,7 @@ def label_summary(data):
     }
 
 
+@validated(eps_grid=Interval(0.0, 1.0))
 def label_fractions(d, alpha, eps_grid, seeds):
     """Fractions of :func:`label_summary` over a grid of ``eps`` and seeds.
 
@@ -107,7 +108,6 @@ def label_fractions(d, alpha, eps_grid, seeds):
         the whole grid and every seed) and ``n_facts_total`` (the pooled count).
     """
     eps_grid = np.atleast_1d(np.asarray(eps_grid, dtype=float))
-    check_range("eps_grid", eps_grid, 0.0, 1.0)
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("The 'seeds' parameter must contain at least one seed. Got [] instead.")
@@ -168,6 +168,7 @@ def plot_sample(ax, data, *, legend=True):
     return summ
 
 
+@validated(d=Integer(1), alpha=Interval(0.5, 8.0), eps=Interval(0.0, 1.0), seed=Integer(0))
 def intro_explorer(*, d=50, alpha=4.0, eps=0.3, seed=0):
     """Sliders ``alpha``, ``eps``, ``seed`` -> the scatter plot of a RAF sample.
 
@@ -180,11 +181,7 @@ def intro_explorer(*, d=50, alpha=4.0, eps=0.3, seed=0):
 
     from .base import Explorer
 
-    d = check_int("d", d)
-    alpha = float(check_range("alpha", alpha, 0.5, 8.0))
-    eps = float(check_range("eps", eps, 0.0, 1.0))
-    seed = check_int("seed", seed, low=0)
-
+    alpha, eps = float(alpha), float(eps)
     style = {"description_width": "initial"}
     controls = {
         "alpha": w.FloatSlider(value=alpha, min=0.5, max=8.0, step=0.5, description="α = n/d",

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from raf._validation import check_choice, check_range
+from raf._validation import Choice, Interval, validated
+from raf.theory.channels import LOSSES
 from raf.theory import erm, theta_star
 
 __all__ = ["kernel_angle_explorer", "VIEWS", "explorer_curves"]
@@ -26,6 +27,9 @@ THETA_RANGE = (0.02, 1.5)
 LAM_RANGE = (1e-4, 1e2)
 
 
+@validated(loss=Choice(LOSSES), view=Choice(VIEWS), alpha=Interval(0.0, np.inf, low_open=True),
+           eps=Interval(0.0, 1.0, high_open=True), lam=Interval(0.0, np.inf, low_open=True),
+           theta=Interval(0.0, np.pi / 2))
 def explorer_curves(alpha, eps, lam, theta, loss, view, *, n_theta=36, n_lam=40):
     """The numbers drawn by the explorer (no plotting).
 
@@ -36,12 +40,7 @@ def explorer_curves(alpha, eps, lam, theta, loss, view, *, n_theta=36, n_lam=40)
         ``lam_grid`` (trade-off view), ``e_gen_at``, ``e_mem_at`` (at the chosen point),
         ``theta_star`` and the inputs.
     """
-    check_choice("loss", loss, ("square", "hinge"))
-    check_choice("view", view, VIEWS)
-    alpha = float(check_range("alpha", alpha, 0.0, low_open=True))
-    eps = float(check_range("eps", eps, 0.0, 1.0, high_open=True))
-    lam = float(check_range("lam", lam, 0.0, low_open=True))
-    theta = float(check_range("theta", theta, 0.0, np.pi / 2))
+    alpha, eps, lam, theta = float(alpha), float(eps), float(lam), float(theta)
     out = {"alpha": alpha, "eps": eps, "lam": lam, "theta": theta, "loss": loss, "view": view,
            "theta_star": float(theta_star(eps))}
     at = erm(alpha, eps, lam, loss=loss, mu1=np.cos(theta), mustar=np.sin(theta))
@@ -57,6 +56,8 @@ def explorer_curves(alpha, eps, lam, theta, loss, view, *, n_theta=36, n_lam=40)
     return out
 
 
+@validated(loss=Choice(LOSSES), view=Choice(VIEWS), alpha=Interval(0.5, 30.0), eps=Interval(0.0, 0.9),
+           lam=Interval(*LAM_RANGE), theta=Interval(*THETA_RANGE, optional=True))
 def kernel_angle_explorer(*, alpha=4.0, eps=0.2, lam=1e-2, theta=None, loss="square",
                           view=VIEWS[0]):
     """Sliders ``alpha, eps, lam, theta`` and menus ``loss, view`` (see the module docstring).
@@ -66,18 +67,10 @@ def kernel_angle_explorer(*, alpha=4.0, eps=0.2, lam=1e-2, theta=None, loss="squ
     """
     import ipywidgets as w
 
-    from raf.plotting import LABELS, theory_line, tradeoff_axes
-
     from .base import Explorer
 
-    check_choice("loss", loss, ("square", "hinge"))
-    check_choice("view", view, VIEWS)
-    alpha = float(check_range("alpha", alpha, 0.5, 30.0))
-    eps = float(check_range("eps", eps, 0.0, 0.9))
-    lam = float(check_range("lam", lam, *LAM_RANGE))
-    if theta is None:
-        theta = float(theta_star(eps))
-    theta = float(check_range("theta", theta, *THETA_RANGE))
+    alpha, eps, lam = float(alpha), float(eps), float(lam)
+    theta = float(theta_star(eps)) if theta is None else float(theta)
 
     style = {"description_width": "initial"}
     controls = {
@@ -90,30 +83,34 @@ def kernel_angle_explorer(*, alpha=4.0, eps=0.2, lam=1e-2, theta=None, loss="squ
         "theta": w.FloatSlider(value=theta, min=THETA_RANGE[0], max=THETA_RANGE[1], step=0.02,
                                description="θ", readout_format=".2f", style=style,
                                continuous_update=False),
-        "loss": w.Dropdown(options=["square", "hinge"], value=loss, description="loss"),
+        "loss": w.Dropdown(options=list(LOSSES), value=loss, description="loss"),
         "view": w.Dropdown(options=list(VIEWS), value=view, description="view"),
     }
 
-    def draw(fig, *, alpha, eps, lam, theta, loss, view):
-        s = explorer_curves(alpha, eps, lam, theta, loss, view)
-        ax = fig.add_subplot(111)
-        if view == VIEWS[0]:
-            theory_line(ax, s["theta_grid"], s["e_gen"], label=r"$E_{\rm gen}$", color="C0")
-            theory_line(ax, s["theta_grid"], s["e_mem"], label=r"$E_{\rm mem}$", color="C3")
-            ax.plot([theta, theta], [s["e_gen_at"], s["e_mem_at"]], "ko", ms=5,
-                    label=rf"chosen $\theta={theta:.2f}$")
-            ax.axvline(s["theta_star"], color="k", ls="--", lw=1,
-                       label=rf"$\theta^\star={s['theta_star']:.3f}$")
-            ax.set_xlabel(LABELS["theta"])
-            ax.set_ylabel("error")
-        else:
-            tradeoff_axes(ax)
-            theory_line(ax, s["e_gen"], s["e_mem"], color="C0",
-                        label=rf"$\theta={theta:.2f}$, $\lambda\in[10^{{-4}},10^3]$")
-            ax.plot(s["e_gen_at"], s["e_mem_at"], "ko", ms=6, label=rf"$\lambda={lam:.1e}$")
-        ax.set_ylim(bottom=0)
-        ax.legend(fontsize=9)
-        fig.tight_layout()
-        return s
+    return Explorer(controls, draw_explorer, figsize=(6.4, 4.2))
 
-    return Explorer(controls, draw, figsize=(6.4, 4.2))
+
+def draw_explorer(fig, *, alpha, eps, lam, theta, loss, view):
+    """Redraw the explorer's figure at the given values; returns :func:`explorer_curves`."""
+    from raf.plotting import LABELS, theory_line, tradeoff_axes
+
+    s = explorer_curves(alpha, eps, lam, theta, loss, view)
+    ax = fig.add_subplot(111)
+    if view == VIEWS[0]:
+        theory_line(ax, s["theta_grid"], s["e_gen"], label=r"$E_{\rm gen}$", color="C0")
+        theory_line(ax, s["theta_grid"], s["e_mem"], label=r"$E_{\rm mem}$", color="C3")
+        ax.plot([theta, theta], [s["e_gen_at"], s["e_mem_at"]], "ko", ms=5,
+                label=rf"chosen $\theta={theta:.2f}$")
+        ax.axvline(s["theta_star"], color="k", ls="--", lw=1,
+                   label=rf"$\theta^\star={s['theta_star']:.3f}$")
+        ax.set_xlabel(LABELS["theta"])
+        ax.set_ylabel("error")
+    else:
+        tradeoff_axes(ax)
+        theory_line(ax, s["e_gen"], s["e_mem"], color="C0",
+                    label=rf"$\theta={theta:.2f}$, $\lambda\in[10^{{-4}},10^3]$")
+        ax.plot(s["e_gen_at"], s["e_mem_at"], "ko", ms=6, label=rf"$\lambda={lam:.1e}$")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=9)
+    fig.tight_layout()
+    return s

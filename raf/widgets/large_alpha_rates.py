@@ -2,7 +2,7 @@
 
 :func:`large_alpha_rates_explorer` has sliders for ``eps``, the kernel angle ``theta``
 (unit-norm kernel ``mu1 = cos theta``, ``mustar = sin theta``) and ``lambda`` (log scale), a
-loss menu (square: kernel ridge regression; hinge: SVM) and a box "optimal λ" that replaces
+loss menu (square: kernel ridge regression; hinge: SVM; logistic: logistic regression) and a box "optimal λ" that replaces
 the slider's ``lambda`` by the ridge minimising ``E_gen`` at every ``alpha``
 (:func:`raf.theory.optimal_lambda`). It draws ``E_gen`` against ``alpha`` on log-log axes with
 
@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from raf._validation import check_choice, check_range
-from raf.rates import fit_power_law, krr_large_alpha_coefficient
-from raf.theory import bayes_optimal, erm, optimal_lambda
+from raf._validation import Choice, Interval, validated
+from raf.rates import fit_power_law
+from raf.theory.channels import LOSSES
+from raf.theory import bayes_optimal, erm, large_alpha_coefficient, optimal_lambda
 
 __all__ = ["large_alpha_rates_explorer", "explorer_curves", "ALPHA_RANGE", "LAM_RANGE"]
 
@@ -28,6 +29,8 @@ LAM_RANGE = (1e-3, 1e2)
 EPS_RANGE = (0.05, 0.9)
 
 
+@validated(loss=Choice(LOSSES), eps=Interval(0.0, 1.0, high_open=True),
+           theta=Interval(0.0, np.pi / 2), lam=Interval(0.0))
 def explorer_curves(eps, theta, lam, loss, optimal=False, *, n_alpha=25):
     """The numbers drawn by the explorer (no plotting).
 
@@ -41,20 +44,18 @@ def explorer_curves(eps, theta, lam, loss, optimal=False, *, n_alpha=25):
         ``coef_at_max`` (``E_gen sqrt(alpha)`` at the largest ``alpha``), ``krr_coefficient``;
         and the inputs.
     """
-    check_choice("loss", loss, ("square", "hinge"))
-    eps = float(check_range("eps", eps, 0.0, 1.0, high_open=True))
-    theta = float(check_range("theta", theta, 0.0, np.pi / 2))
-    lam = float(check_range("lam", lam, 0.0))
+    eps, theta, lam = float(eps), float(theta), float(lam)
     grid = np.geomspace(*ALPHA_RANGE, n_alpha)
     mu1, mustar = np.cos(theta), np.sin(theta)
     if optimal:
-        lam_used, r = optimal_lambda(grid, eps, loss=loss, mu1=mu1, mustar=mustar)
+        r = optimal_lambda(grid, eps, loss=loss, mu1=mu1, mustar=mustar)
+        lam_used = r.lam
     else:
         r = erm(grid, eps, lam, loss=loss, mu1=mu1, mustar=mustar)
         lam_used = np.full(grid.shape, lam)
     e = np.where(r.converged, r.e_gen, np.nan)
     fit = fit_power_law(grid, e, x_min=ALPHA_RANGE[1] / 10)
-    c = float(krr_large_alpha_coefficient(eps))
+    c = float(large_alpha_coefficient(eps))
     return {
         "eps": eps, "theta": theta, "lam": lam, "loss": loss, "optimal": bool(optimal),
         "alpha_grid": grid,
@@ -63,11 +64,13 @@ def explorer_curves(eps, theta, lam, loss, optimal=False, *, n_alpha=25):
         "e_bo": bayes_optimal(grid, eps).e_gen,
         "krr_coefficient": c,
         "krr_asymptote": c / np.sqrt(grid),
-        "slope": fit.slope, "prefactor": fit.prefactor, "stderr": fit.stderr,
+        "slope": float(fit.slope), "prefactor": float(fit.prefactor), "stderr": float(fit.stderr),
         "coef_at_max": float(e[-1] * np.sqrt(grid[-1])),
     }
 
 
+@validated(loss=Choice(LOSSES), eps=Interval(*EPS_RANGE), theta=Interval(0.0, 1.5),
+           lam=Interval(*LAM_RANGE))
 def large_alpha_rates_explorer(*, eps=0.2, theta=0.7, lam=0.1, loss="square", optimal=False):
     """Sliders ``eps, theta, lam``, a loss menu and an "optimal λ" box (see the module docstring).
 
@@ -79,10 +82,7 @@ def large_alpha_rates_explorer(*, eps=0.2, theta=0.7, lam=0.1, loss="square", op
 
     from .base import Explorer
 
-    check_choice("loss", loss, ("square", "hinge"))
-    eps = float(check_range("eps", eps, *EPS_RANGE))
-    theta = float(check_range("theta", theta, 0.0, 1.5))
-    lam = float(check_range("lam", lam, *LAM_RANGE))
+    eps, theta, lam = float(eps), float(theta), float(lam)
     style = {"description_width": "initial"}
     controls = {
         "eps": w.FloatSlider(value=eps, min=EPS_RANGE[0], max=EPS_RANGE[1], step=0.05,
@@ -92,7 +92,7 @@ def large_alpha_rates_explorer(*, eps=0.2, theta=0.7, lam=0.1, loss="square", op
         "lam": w.FloatLogSlider(value=lam, base=10, min=np.log10(LAM_RANGE[0]),
                                 max=np.log10(LAM_RANGE[1]), step=0.25, description="λ",
                                 readout_format=".1e", style=style, continuous_update=False),
-        "loss": w.Dropdown(options=["square", "hinge"], value=loss, description="loss"),
+        "loss": w.Dropdown(options=list(LOSSES), value=loss, description="loss"),
         "optimal": w.Checkbox(value=bool(optimal), description="optimal λ (ignores the slider)"),
     }
 
@@ -100,7 +100,7 @@ def large_alpha_rates_explorer(*, eps=0.2, theta=0.7, lam=0.1, loss="square", op
         s = explorer_curves(eps, theta, lam, loss, optimal)
         a = s["alpha_grid"]
         ax = fig.add_subplot(111)
-        name = "KRR" if loss == "square" else "SVM"
+        name = {"square": "KRR", "hinge": "SVM", "logistic": "logistic regression"}[loss]
         lam_txt = r"$\lambda_{\rm opt}$" if optimal else rf"$\lambda={lam:.1e}$"
         theory_line(ax, a, s["e_gen"], color="C0", label=rf"{name}, $\theta={theta:.2f}$, {lam_txt}")
         sel = a >= ALPHA_RANGE[1] / 10

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 
 from ..plotting import theory_line, tradeoff_axes
+from ..theory.channels import LOSSES
 from ..tradeoff import activation_mu, tradeoff_curve
 from .base import Explorer
 
@@ -40,10 +43,10 @@ def _draw(fig, *, alpha, eps, kappa, activation, loss, n_lam):
     width = "kernel limit" if kap is None else rf"$\kappa={kap:g}$"
     label = f"{activation}, {loss} loss, {width}"
     theory_line(ax, curve.e_gen, curve.e_mem, label=label, color=_COLORS[activation])
-    if curve.lam0_exact:
+    if np.isfinite(curve.e_gen_lam0):  # NaN at finite width (no ridgeless end point)
         ax.plot(curve.e_gen_lam0, curve.e_mem_lam0, "^", color="k", ms=8, label=r"$\lambda\to0$")
     ax.plot(curve.e_gen_laminf, curve.e_mem_laminf, "s", color="k", ms=7, label=r"$\lambda\to\infty$")
-    i = int(curve.argmin_gen())
+    i = int(np.argmin(curve.e_gen))
     ax.plot(curve.e_gen[i], curve.e_mem[i], "*", color="tab:red", ms=11,
             label=rf"smallest $E_{{\rm gen}}$ ($\lambda\approx{curve.lam[i]:.2g}$)")
     ax.set_xlim(0.0, 0.5)
@@ -81,7 +84,7 @@ def perceptron_tradeoff_explorer(*, alpha=2.0, eps=0.2, kappa=KAPPA_KERNEL, acti
                                    continuous_update=False, style=style),
         "activation": w.Dropdown(options=list(ACTIVATIONS), value=activation, description="activation",
                                  style=style),
-        "loss": w.Dropdown(options=["square", "hinge"], value=loss, description="loss", style=style),
+        "loss": w.Dropdown(options=list(LOSSES), value=loss, description="loss", style=style),
     }
 
     def draw(fig, **values):

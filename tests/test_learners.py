@@ -1,19 +1,13 @@
-"""Tests of raf.experiments: Gram-matrix learners and simulation drivers (THEORY §7)."""
+"""raf.learners: KRR, ridge and the SVM on a Gram matrix, and their checks (THEORY §2, §7)."""
 
 import numpy as np
 import pytest
 
 from raf import kernels as K
 from raf.data import sample, sample_test
-from raf.experiments import (
-    krr_errors,
-    ridge_errors,
-    simulate_kernel,
-    simulate_linear,
-    simulate_random_features,
-    solve_svm_dual,
-    svm_errors,
-)
+from raf.gram import gram
+from raf.learners import krr_errors, ridge_errors, svm_errors
+from raf.svm import solve_svm_dual
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -28,8 +22,8 @@ def _one_blas_thread():
 def _problem(d=60, alpha=2.0, eps=0.3, seed=0, kernel=K.RBF, param=0.5, n_test=500):
     data = sample(d, alpha, eps, seed=seed)
     Xt, yt = sample_test(data.teacher, n_test, seed=seed + 1000)
-    Ktr = K.gram(data.X, None, kernel, param)
-    Kte = K.gram(Xt, data.X, kernel, param)
+    Ktr = gram(data.X, None, kernel, param)
+    Kte = gram(Xt, data.X, kernel, param)
     return data, Xt, yt, Ktr, Kte
 
 
@@ -44,8 +38,8 @@ def test_krr_matches_sklearn_kernel_ridge():
     r = krr_errors(Ktr, data.y, Kte, yt, [lam], fact_mask=data.is_fact,
                    return_predictions=True)
     kr = KernelRidge(alpha=lam, kernel="precomputed").fit(Ktr, data.y)
-    np.testing.assert_allclose(r["f_test"][:, 0], kr.predict(Kte), atol=1e-9)
-    np.testing.assert_allclose(r["f_train"][:, 0], kr.predict(Ktr), atol=1e-9)
+    np.testing.assert_allclose(r.f_test[0], kr.predict(Kte), atol=1e-9)
+    np.testing.assert_allclose(r.f_train[0], kr.predict(Ktr), atol=1e-9)
     f = kr.predict(Kte)
     assert r["e_gen"][0] == np.mean(np.sign(f) != yt)
     ftr = kr.predict(Ktr)
@@ -60,10 +54,10 @@ def test_krr_ridgeless_interpolates():
     data, _, yt, Ktr, Kte = _problem(d=80, alpha=3.0)
     r = krr_errors(Ktr, data.y, Kte, yt, [0.0, 1e-8, 1.0], fact_mask=data.is_fact,
                    return_predictions=True)
-    np.testing.assert_allclose(r["f_train"][:, 0], data.y, atol=1e-7)
+    np.testing.assert_allclose(r.f_train[0], data.y, atol=1e-7)
     assert r["e_mem"][0] == 0 and r["e_train"][0] == 0
     # lam = 0 is the lam -> 0+ limit
-    np.testing.assert_allclose(r["f_test"][:, 0], r["f_test"][:, 1], atol=1e-5)
+    np.testing.assert_allclose(r.f_test[0], r.f_test[1], atol=1e-5)
     assert r["e_mem"][2] > 0  # strong ridge gives up some facts
 
 
@@ -75,7 +69,7 @@ def test_krr_ridgeless_linear_kernel_is_least_squares():
     r = krr_errors(Ktr, data.y, Kte, yt, [0.0], fact_mask=data.is_fact,
                    return_predictions=True)
     w = np.linalg.lstsq(data.X / np.sqrt(40), data.y, rcond=None)[0]
-    np.testing.assert_allclose(r["f_test"][:, 0], Xt @ w / np.sqrt(40), atol=1e-8)
+    np.testing.assert_allclose(r.f_test[0], Xt @ w / np.sqrt(40), atol=1e-8)
 
 
 def test_krr_float32():
@@ -99,7 +93,7 @@ def test_ridge_errors_equals_krr_on_features():
                          return_predictions=True)
         b = krr_errors(Phi @ Phi.T, data.y, Phit @ Phi.T, yt, lams, fact_mask=data.is_fact,
                        return_predictions=True)
-        np.testing.assert_allclose(a["f_test"], b["f_test"], atol=1e-6)
+        np.testing.assert_allclose(a.f_test, b.f_test, atol=1e-6)
         for k in ("e_gen", "e_mem", "e_train_rule"):
             np.testing.assert_allclose(a[k], b[k], atol=1e-3)
 
@@ -118,42 +112,18 @@ def _primal(Ktr, y, a, lam):
     return np.maximum(0, 1 - y * f).sum() + 0.5 * lam * (a * y) @ f
 
 
-def test_svm_dual_kkt_and_independent_solver():
-    # intercept-free hinge ERM against liblinear's dual coordinate descent on the
-    # features of the linear kernel (an independent implementation)
-    from sklearn.svm import LinearSVC
-
-    data, Xt, yt, _, _ = _problem(d=50, alpha=2.0)
-    Phi = data.X / np.sqrt(50)
-    Ktr = Phi @ Phi.T
-    y = data.y
-    for lam in (0.1, 1.0):
-        res = solve_svm_dual(np.outer(y, y) * Ktr, 1 / lam)
-        assert res.success and res.kkt < 1e-7 and abs(res.gap) < 1e-8
-        assert np.all(res.a >= 0) and np.all(res.a <= 1 / lam + 1e-12)
-        clf = LinearSVC(loss="hinge", fit_intercept=False, C=1 / lam, tol=1e-10,
-                        max_iter=10 ** 6).fit(Phi, y)
-        f_ll = Phi @ clf.coef_.ravel()
-        f = Ktr @ (res.a * y)
-        np.testing.assert_allclose(f, f_ll, atol=1e-3)
-        # our solution is optimal: its primal objective is not above liblinear's
-        w_ll = clf.coef_.ravel()
-        p_ll = np.maximum(0, 1 - y * f_ll).sum() + 0.5 * lam * w_ll @ w_ll
-        assert _primal(Ktr, y, res.a, lam) <= p_ll + 1e-9
-
-
 def test_svm_warm_start_path_equals_cold_solves():
     data, _, yt, Ktr, Kte = _problem(d=60, alpha=2.0)
     lams = np.array([3.0, 0.3, 0.03, 0.0])
     r = svm_errors(Ktr, data.y, Kte, yt, lams, fact_mask=data.is_fact,
                    return_predictions=True)
-    assert r["converged"].all() and np.all(r["kkt"] < 1e-7)
+    assert r.converged.all() and np.all(r.residual < 1e-7)
     Q = np.outer(data.y, data.y) * Ktr
     for j, lam in enumerate(lams):
         res = solve_svm_dual(Q, np.inf if lam == 0 else 1 / lam)
-        np.testing.assert_allclose(r["f_test"][:, j], Kte @ (res.a * data.y), atol=1e-7)
+        np.testing.assert_allclose(r.f_test[j], Kte @ (res.a * data.y), atol=1e-7)
     # hard margin (lam = 0) on kernel data with mustar > 0: every margin >= 1
-    assert np.all(data.y * r["f_train"][:, -1] >= 1 - 1e-7)
+    assert np.all(data.y * r.f_train[-1] >= 1 - 1e-7)
     assert r["e_mem"][-1] == 0 and r["e_train"][-1] == 0
 
 
@@ -181,15 +151,8 @@ def test_svm_hard_margin_not_separable():
     with pytest.warns(RuntimeWarning, match="did not converge at lam=\\[0.0\\]"):
         r = svm_errors(Phi @ Phi.T, data.y, Phit @ Phi.T, yt, [1.0, 0.0],
                        fact_mask=data.is_fact, features=Phi)
-    assert r["converged"].tolist() == [True, False]
+    assert r.converged.tolist() == [True, False]
     assert np.isfinite(r["e_gen"][0]) and np.isnan(r["e_gen"][1]) and np.isnan(r["e_mem"][1])
-
-
-def test_solve_svm_dual_warns_when_not_converged():
-    Q = np.array([[1.0, -1.0], [-1.0, 1.0]])  # y = (+1, -1) at the same input
-    with pytest.warns(RuntimeWarning, match="did not converge"):
-        res = solve_svm_dual(Q, np.inf)
-    assert not res.success and "not converge" not in res.message and "hard margin" in res.message
 
 
 # ------------------------------------------------------------------------ bad input
@@ -219,97 +182,61 @@ def test_gram_learners_bad_input():
         svm_errors(Ktr, y, Kte, yt, [0.1], fact_mask=m, features=np.ones((3, 2)))
 
 
-@pytest.mark.parametrize(
-    "fn, kwargs, match",
-    [
-        (simulate_linear, dict(loss="logistic"), r"'loss' parameter must be one of"),
-        (simulate_linear, dict(seeds=()), r"'seeds' parameter must be a non-empty"),
-        (simulate_linear, dict(n_test=0), r"'n_test'"),
-        (simulate_kernel, dict(kernel=K.RBF), r"'param' parameter is required"),
-        (simulate_kernel, dict(kernel="laplace"), r"'kernel' parameter must be one of"),
-        (simulate_random_features, dict(kappa=0.0), r"'kappa' parameter must be a float"),
-        (simulate_random_features, dict(kappa=1.0, activation="softplus"),
-         r"'activation' parameter must be one of"),
-    ],
-)
-def test_simulate_bad_input(fn, kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        fn(20, 2.0, 0.2, [0.1], **kwargs)
 
 
-@pytest.mark.parametrize(
-    "args, match",
-    [
-        ((20, 2.0, 1.2, [0.1]), r"'eps' parameter must be a float in the range \[0, 1\]"),
-        ((20, -1.0, 0.2, [0.1]), r"'alpha'"),
-        ((20, 2.0, 0.2, [-0.1]), r"'lams'"),
-        ((0, 2.0, 0.2, [0.1]), r"'d'"),
-    ],
-)
-def test_simulate_bad_common_input(args, match):
-    with pytest.raises(ValueError, match=match):
-        simulate_linear(*args)
+# ------------------------------------------------------------- Gram checks (regressions)
 
 
-# --------------------------------------------------------------------- drivers
+@pytest.mark.parametrize("learner", [krr_errors, svm_errors])
+def test_non_symmetric_gram_is_refused(learner):
+    """Regression: krr_errors / svm_errors accepted a non-symmetric Gram matrix."""
+    data, _, yt, Ktr, Kte = _problem(d=20)
+    bad = Ktr.copy()
+    bad[0, 1] += 0.1
+    with pytest.raises(ValueError, match="'K_train' parameter must be a symmetric"):
+        learner(bad, data.y, Kte, yt, [0.1], fact_mask=data.is_fact)
 
 
-def _check_tidy(r, S, L):
-    for key in ("e_gen", "e_mem", "e_train_rule"):
-        assert r[key].shape == (L,) and r[key + "_std"].shape == (L,)
-        assert r[key + "_all"].shape == (S, L)
-        np.testing.assert_allclose(r[key], r[key + "_all"].mean(axis=0))
-    assert r["lam"].shape == (L,) and r["converged"].shape == (L,)
-    assert r["converged_all"].shape == (S, L)
+@pytest.mark.parametrize("learner", [krr_errors, svm_errors])
+def test_indefinite_gram_is_refused(learner):
+    """Regression: an indefinite 'kernel' (here K - 2 I, eigenvalues down to about -2) gave
+    numbers without a word."""
+    data, _, yt, Ktr, Kte = _problem(d=20)
+    bad = Ktr - 2.0 * np.eye(Ktr.shape[0])
+    with pytest.raises(ValueError, match="positive semi-definite.*smallest eigenvalue is -1"):
+        learner(bad, data.y, Kte, yt, [0.1], fact_mask=data.is_fact)
 
 
-@pytest.mark.parametrize("loss", ["square", "hinge"])
-def test_drivers_shapes_and_determinism(loss):
+def test_round_off_asymmetry_and_singular_gram_are_accepted():
+    # the linear kernel with n > d is singular (PSD, rank d); round-off asymmetry is tolerated
+    data, Xt, yt, _, _ = _problem(d=20, alpha=3.0)
+    Phi = data.X / np.sqrt(20)
+    K = Phi @ Phi.T
+    K[0, 1] *= 1 + 1e-12
+    for learner in (krr_errors, svm_errors):
+        r = learner(K, data.y, Xt @ Phi.T / np.sqrt(20), yt, [1.0], fact_mask=data.is_fact)
+        assert r.converged.all()
+
+
+def test_learners_return_the_result_protocol():
+    from raf.result import Result
+
+    data, _, yt, Ktr, Kte = _problem(d=20)
     lams = [0.0, 0.1, 1.0]
-    runs = [
-        lambda: simulate_linear(30, 1.5, 0.2, lams, loss=loss, seeds=(0, 1), n_test=200),
-        lambda: simulate_kernel(30, 1.5, 0.2, lams, kernel=K.RBF, param=0.5, loss=loss,
-                                seeds=(0, 1), n_test=200),
-        lambda: simulate_random_features(30, 1.5, 0.2, lams, kappa=1.5, activation="relu",
-                                         loss=loss, seeds=(0, 1), n_test=200),
-    ]
-    for run in runs:
-        a, b = run(), run()
-        _check_tidy(a, 2, 3)
-        for key in ("e_gen_all", "e_mem_all", "e_train_rule_all"):
-            np.testing.assert_array_equal(a[key], b[key])
-        assert a["converged"].all()
+    for r in (krr_errors(Ktr, data.y, Kte, yt, lams, fact_mask=data.is_fact),
+              svm_errors(Ktr, data.y, Kte, yt, lams, fact_mask=data.is_fact)):
+        assert isinstance(r, Result) and r.shape == (3,)
+        np.testing.assert_array_equal(r.lam, lams)
+        rows = r.to_rows()
+        assert [row["lam"] for row in rows] == lams
+        assert {"e_gen", "e_mem", "e_train_rule", "e_train", "converged", "n_iter",
+                "residual"} <= set(rows[0])
+    assert r.n_iter.min() >= 1 and np.all(r.residual < 1e-7)  # the SVM's KKT residual
 
 
-def test_driver_metadata_and_progress():
-    r = simulate_random_features(20, 2.0, 0.3, [0.1], kappa=2.0, activation="erf",
-                                 seeds=[3], n_test=100, progress=True)
-    assert r["p"] == 40 and r["n"] == 40 and r["mu0"] == 0.0
-    assert r["mu1"] == pytest.approx(K.coefficients("erf")[1])
-    r = simulate_kernel(20, 2.0, 0.3, [0.1], kernel="erf", seeds=[3], n_test=100)
-    assert r["mu1"] == K.ERF_KERNEL.mu1 and r["e_gen_std"][0] == 0.0
-    r = simulate_kernel(20, 2.0, 0.3, [0.1], kernel=lambda t: t, seeds=[3], n_test=100)
-    assert np.isnan(r["mu1"])
-
-
-def test_linear_driver_equals_linear_kernel():
-    # simulate_linear (features) and simulate_kernel with the linear kernel (Gram)
-    # see the same data and must give the same errors
-    lams = [0.05, 1.0]
-    for loss in ("square", "hinge"):
-        a = simulate_linear(40, 2.0, 0.3, lams, loss=loss, seeds=(0, 1), n_test=300)
-        b = simulate_kernel(40, 2.0, 0.3, lams, kernel="linear", loss=loss, seeds=(0, 1),
-                            n_test=300)
-        np.testing.assert_allclose(a["e_gen_all"], b["e_gen_all"], atol=1 / 300 + 1e-12)
-        np.testing.assert_allclose(a["e_mem_all"], b["e_mem_all"], atol=1e-12)
-
-
-def test_random_features_wide_limit_approaches_kernel():
-    # kappa -> inf: random features with the centred erf activation converge to
-    # the erf kernel (finite-size agreement, same data)
-    lams = [0.3]
-    rf = simulate_random_features(50, 2.0, 0.3, lams, kappa=40.0, activation="erf",
-                                  seeds=(0, 1, 2), n_test=1000)
-    ker = simulate_kernel(50, 2.0, 0.3, lams, kernel="erf", seeds=(0, 1, 2), n_test=1000)
-    assert abs(rf["e_gen"][0] - ker["e_gen"][0]) < 0.02
-    assert abs(rf["e_mem"][0] - ker["e_mem"][0]) < 0.03
+def test_wrong_types_name_the_parameter():
+    data, _, yt, Ktr, Kte = _problem(d=20)
+    with pytest.raises(TypeError, match="'lams' parameter"):
+        krr_errors(Ktr, data.y, Kte, yt, "0.1", fact_mask=data.is_fact)
+    with pytest.raises(TypeError, match="'tol' parameter"):
+        svm_errors(Ktr, data.y, Kte, yt, [0.1], fact_mask=data.is_fact, tol=None)

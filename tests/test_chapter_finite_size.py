@@ -1,0 +1,106 @@
+"""Key numbers of book/finite_size.md, executed with quick=True (d of 40 to 160, a few seeds).
+
+Every simulation of the chapter is checked against its theory with the tolerance
+
+    |mean - theory| < 3 * sem + C / d,
+
+where sem is the standard error of the mean over the seeds (the seed spread, measured in the run)
+and C / d the finite-size bias: C is the largest slope c of E(d) = E_inf + c/d measured by the
+chapter's own scaling fits at full size (d = 100 to 400 and beyond, see the chapter's table), with
+a margin: KRR at lambda -> 0+ (RBF and truncated quadratic at theta*) |c| <= 1.5, the hinge
+perceptron's E_mem at alpha = 3.5 |c| <= 3 (C_KRR and C_HINGE below).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from booktools import run_chapter
+
+C_KRR = 1.5     # finite-size slope bound of KRR errors (chapter's fits: largest, truncated quadratic)
+C_HINGE = 3.0   # the same for the hinge perceptron's E_mem and E_gen near alpha_c
+
+
+@pytest.fixture(scope="module")
+def results():
+    return run_chapter("finite_size").results
+
+
+def _within(mean, sem, theory, d, C):
+    mean, sem, theory = (np.asarray(x, float) for x in (mean, sem, theory))
+    return np.abs(mean - theory) < 3 * sem + C / d
+
+
+def test_relu_on_the_sphere_lands_on_theory_the_dot_form_does_not(results):
+    r = results["relu"]
+    assert _within(r["e_gen"]["sphere"], r["e_gen_sem"]["sphere"], r["theory"], r["d"], C_KRR)
+    assert r["e_gen"]["dot"] - r["theory"] > 0.05 + 3 * r["e_gen_sem"]["dot"]
+    assert 0.5 < r["mean_ridge_ratio"] < 0.9  # the implicit ridge biased down (about 0.73 at d=100)
+
+
+@pytest.mark.parametrize("name", ["krr_theta_star", "matched_quadratic", "hinge_e_mem"])
+def test_every_scaling_point_is_within_its_tolerance(results, name):
+    st = results["studies"][name]
+    C = C_HINGE if name == "hinge_e_mem" else C_KRR
+    d = np.asarray(results["d_values"], float)[:, None]
+    assert np.all(_within(st["mean"], st["sem"], np.asarray(st["theory"])[None, :], d, C))
+
+
+@pytest.mark.parametrize("name", ["krr_theta_star", "matched_quadratic", "hinge_e_mem"])
+def test_extrapolation_lands_on_theory(results, name):
+    """Within 3 standard errors at quick size (the chapter at full size: within 2)."""
+    st = results["studies"][name]
+    assert np.all(np.abs(st["z"]) < 3)
+    assert np.all(np.asarray(st["e_inf_sem"]) < 0.05)  # an error bar that says something
+
+
+def test_two_kernels_with_equal_coefficients_extrapolate_to_one_value(results):
+    a, b = results["studies"]["krr_theta_star"], results["studies"]["matched_quadratic"]
+    np.testing.assert_allclose(a["theory"], b["theory"], rtol=1e-12)  # same (mu1, mustar)
+    diff = np.abs(np.asarray(a["e_inf"]) - np.asarray(b["e_inf"]))
+    both = np.hypot(a["e_inf_sem"], b["e_inf_sem"])
+    assert np.all(diff < 3 * both)
+
+
+def test_fig8_and_fig3_points_within_tolerance(results):
+    f8 = results["fig8"]
+    for key in ("e_mem", "e_gen"):
+        assert np.all(_within(f8[key], f8[key + "_sem"], f8["theory_" + key], f8["d"], C_HINGE))
+    below = np.asarray(f8["alphas"]) < 2.9  # separable: every fact stored
+    assert np.all(np.asarray(f8["e_mem"])[below] < 0.02)
+    f3 = results["fig3"]
+    assert np.all(_within(f3["e_gen"], f3["e_gen_sem"], f3["theory"], f3["d"], C_KRR))
+
+
+def test_fig4_tradeoff_points_within_tolerance(results):
+    f4 = results["fig4"]
+    d = results["fig3"]["d"]
+    for key in ("e_gen", "e_mem"):
+        for k in range(len(f4["lams"])):
+            assert np.all(_within(f4[key][k], f4[key + "_sem"][k], f4["theory_" + key][k], d, C_KRR))
+
+
+def test_linear_model_rate_far_in_alpha(results):
+    """Points within 3 sem + C_RATE * theory / d (a relative finite-size bias, C_RATE = 2, i.e.
+    4 % at d = 50); the fitted exponent within 3 of its standard errors of the theory's own
+    log-log slope over the same alphas (-1/2 asymptotically)."""
+    from raf.scaling import fit_rate
+
+    r = results["rate"]
+    theory = np.asarray(r["theory"])
+    assert np.all(_within(r["e_gen"], r["e_gen_sem"], theory, r["d"], 2.0 * theory))
+    slope_theory = fit_rate(r["alphas"], theory, np.asarray(r["e_gen_sem"]) * theory / r["e_gen"]).slope
+    assert abs(r["slope"] - slope_theory) < 3 * r["slope_sem"]
+    assert r["slope_sem"] < 0.1
+
+
+def test_fig3_svm_points_within_tolerance(results):
+    """Hard-margin SVM across angles; its finite-size slope is taken as that of the hinge study."""
+    f3 = results["fig3"]
+    assert all(f3["svm_converged"])
+    assert np.all(_within(f3["svm_e_gen"], f3["svm_e_gen_sem"], f3["svm_theory"], f3["d_svm"], C_HINGE))
+
+
+def test_fig12_points_within_tolerance(results):
+    f3 = results["fig3"]
+    assert np.all(_within(f3["fig12_e_gen"], f3["fig12_e_gen_sem"], f3["fig12_theory"], f3["d"], C_KRR))
