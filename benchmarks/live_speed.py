@@ -47,6 +47,7 @@ MOVES = {
     "perceptron_tradeoff": ("α = n/d", ("3", "1.5")),
     "kernel_angle": ("θ", ("0.9", "0.5")),
     "large_alpha_rates": ("θ", ("0.9", "0.5")),
+    "two_layer_network": ("α", ("5", "3")),
     "cifar10_raf": ("λ", ("1", "0.01")),
 }
 

@@ -254,6 +254,12 @@ def check_cifar10_raf(ro, site):
     _close(float(ro["cifar_e_gen_at"]), data["e_gen"][k][j], "recorded CIFAR10-RAF E_gen")
 
 
+def check_two_layer_network(ro, site):
+    from raf.theory import bayes_optimal
+
+    _close(float(ro["bayes"]), float(bayes_optimal(5.0, 0.2).e_gen), "E_gen^BO(5, 0.2)")
+
+
 #: chapter -> (slider description, value typed, check of the readout afterwards)
 CHANGES = {
     "intro": ("α = n/d", "6", check_intro),
@@ -261,6 +267,7 @@ CHANGES = {
     "perceptron_tradeoff": ("α = n/d", "3", check_perceptron_tradeoff),
     "kernel_angle": ("θ", "0.9", check_kernel_angle),
     "large_alpha_rates": ("θ", "0.9", check_large_alpha_rates),
+    "two_layer_network": ("α", "5", check_two_layer_network),
     "cifar10_raf": ("λ", "1", check_cifar10_raf),
 }
 

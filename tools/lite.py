@@ -73,6 +73,8 @@ LIVE_EXPLORERS = {
                      "kernel_angle_explorer(alpha=2.0, eps=0.2)"),
     "large_alpha_rates": ("from raf.widgets.large_alpha_rates import large_alpha_rates_explorer\n"
                           "large_alpha_rates_explorer()"),
+    "two_layer_network": ("from raf.widgets.two_layer_network import two_layer_network_explorer\n"
+                          "two_layer_network_explorer()"),
     "cifar10_raf": ("from raf.widgets.cifar10_live import cifar10_results_explorer, fetch_results\n"
                     "cifar10_results_explorer(await fetch_results('{data_url}'))"),
 }

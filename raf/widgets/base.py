@@ -17,7 +17,7 @@ READOUT_FIELDS = {
     "lam_opt": ("λ_opt", ".4g"),
     "e_gen_at": ("E_gen", ".4f"),
     "e_mem_at": ("E_mem", ".4f"),
-    "theta_star": ("θ*", ".4f"),
+    "bayes": ("E_gen Bayes-optimal", ".4f"),
     "e_gen_best": ("smallest E_gen on the curve", ".4f"),
     "lam_best": ("at λ", ".3g"),
     "e_gen_lam0": ("E_gen at λ→0", ".4f"),
