@@ -68,25 +68,31 @@ def recorded():
     return {"alpha": 0.5, "eps": 0.2, "n": 1536, "repeats": 3, "loss": "square",
             "rule_classes": ["cat", "dog"], "fact_class": "automobile", "gamma_star": gamma_star,
             "gammas": [gamma_star, 4 * gamma_star], "bandwidths": [1.0, 4.0], "lams": lams.tolist(),
-            "e_gen": eg.tolist(), "e_mem": (eg / 3).tolist(), "e_gen_sd": (eg / 10).tolist(),
-            "e_mem_sd": (eg / 30).tolist()}
+            "e_gen": eg.tolist(), "e_mem": (eg / 3).tolist(), "e_gen_sem": (eg / 10).tolist(),
+            "e_mem_sem": (eg / 30).tolist()}
 
 
-def test_cifar_record_round_trip(recorded, tmp_path):
-    from raf.cifar import CIFAR10RAFErrors
+def test_cifar_record_round_trip(tmp_path):
+    """record() reads a cifar10_raf_errors Result (over kernel x ridge, repeats trailing)."""
+    from raf.result import Result
 
-    R, K, L = 2, 3, 4
+    K, L, R = 3, 4, 2
     rng = np.random.default_rng(0)
-    res = CIFAR10RAFErrors(
-        e_gen=rng.random((R, K, L)), e_mem=rng.random((R, K, L)), e_train_rule=rng.random((R, K, L)),
-        converged=np.ones((R, K, L), bool), lams=np.geomspace(1e-2, 1, L),
-        kernels=[("rbf", 0.5), ("rbf", 1.0), ("quad", 0.5)], mu1=np.ones(K), mustar=np.ones(K),
-        theta=np.ones(K), alpha=0.25, eps=0.2, n=768, n_test=100, loss="square", dtype="float32",
-        repeats=R, seed=0)
+    reps = {k: rng.random((K, L, R)) for k in ("e_gen", "e_mem")}
+    col = (slice(None), None)
+    res = Result(
+        {"kernel": np.array(["rbf", "rbf", "quad"])[col], "gamma": np.array([0.5, 1.0, 0.5])[col],
+         "lam": np.geomspace(1e-2, 1, L)[None, :], "alpha": 0.25, "eps": 0.2, "n": 768, "loss": "square",
+         "rule_classes": "cat/dog", "fact_class": "automobile"},
+        {**{k: v.mean(axis=-1) for k, v in reps.items()},
+         **{f"{k}_sem": v.std(axis=-1, ddof=1) / np.sqrt(R) for k, v in reps.items()},
+         **{f"{k}_repeats": v for k, v in reps.items()}},
+        trailing={"e_gen_repeats": "repeat", "e_mem_repeats": "repeat"})
     rec = cifar10_live.record(res, gamma_star=0.5)
     assert rec["gammas"] == [0.5, 1.0] and rec["bandwidths"] == [1.0, 2.0]  # the quadratic is left out
-    assert np.allclose(rec["e_gen"], res.e_gen.mean(axis=0)[:2])
-    assert np.allclose(rec["e_mem_sd"], res.e_mem.std(axis=0, ddof=1)[:2])
+    assert rec["repeats"] == R and rec["n"] == 768 and rec["rule_classes"] == ["cat", "dog"]
+    assert np.allclose(rec["e_gen"], reps["e_gen"].mean(axis=-1)[:2])
+    assert np.allclose(rec["e_mem_sem"], reps["e_mem"].std(axis=-1, ddof=1)[:2] / np.sqrt(R))
     path = tmp_path / "live.json"
     path.write_text(json.dumps(rec))
     assert cifar10_live.load(str(path)) == cifar10_live.load(json.dumps(rec)) == rec

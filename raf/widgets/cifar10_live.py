@@ -24,29 +24,41 @@ from raf._validation import check_int, check_range
 __all__ = ["record", "load", "fetch_results", "explorer_curves", "cifar10_results_explorer"]
 
 _KEYS = ("alpha", "eps", "n", "repeats", "gamma_star", "bandwidths", "gammas", "lams",
-         "e_gen", "e_mem", "e_gen_sd", "e_mem_sd")
+         "e_gen", "e_mem", "e_gen_sem", "e_mem_sem")
+
+
+def _first(v):
+    """A setting of a result (a string, or a number broadcast over the grid) as a plain value."""
+    return v if isinstance(v, str) else np.asarray(v).flat[0].item()
 
 
 def record(res, *, gamma_star):
-    """The RBF rows of a :class:`raf.cifar.CIFAR10RAFErrors` as a JSON-serialisable dict.
+    """The RBF rows of a :func:`raf.cifar.cifar10_raf_errors` result as a JSON-serialisable dict.
 
     Keys: ``alpha, eps, n, repeats, loss, rule_classes, fact_class, gamma_star``;
     ``gammas`` and ``bandwidths`` (``gamma / gamma_star``) of the RBF kernels; ``lams``;
-    ``e_gen, e_mem`` (mean over repeats) and ``e_gen_sd, e_mem_sd`` (standard deviation), each a
-    list of one list per kernel.
+    ``e_gen, e_mem`` (mean over repeats) and ``e_gen_sem, e_mem_sem`` (standard error of the
+    mean), each a list of one list per kernel.
     """
-    rbf = [k for k, (family, _) in enumerate(res.kernels) if family == "rbf"]
-    gammas = [float(res.kernels[k][1]) for k in rbf]
+    family = np.asarray(res.kernel)
+    family = family[:, 0] if family.ndim == 2 else family
+    gamma = np.asarray(res.gamma, dtype=float)
+    gamma = gamma[:, 0] if gamma.ndim == 2 else gamma
+    lams = np.asarray(res.lam, dtype=float)
+    lams = lams[0] if lams.ndim == 2 else lams
+    rbf = np.flatnonzero(family == "rbf")
+    rule = _first(res.rule_classes)
     out = {
-        "alpha": float(res.alpha), "eps": float(res.eps), "n": int(res.n), "repeats": int(res.repeats),
-        "loss": str(res.loss), "rule_classes": list(res.rule_classes), "fact_class": str(res.fact_class),
-        "gamma_star": float(gamma_star), "gammas": gammas,
-        "bandwidths": [g / float(gamma_star) for g in gammas],
-        "lams": np.asarray(res.lams, dtype=float).tolist(),
+        "alpha": float(_first(res.alpha)), "eps": float(_first(res.eps)), "n": int(_first(res.n)),
+        "repeats": int(np.shape(res.e_gen_repeats)[-1]), "loss": str(_first(res.loss)),
+        "rule_classes": rule.split("/") if isinstance(rule, str) else list(rule),
+        "fact_class": str(_first(res.fact_class)), "gamma_star": float(gamma_star),
+        "gammas": gamma[rbf].tolist(), "bandwidths": (gamma[rbf] / float(gamma_star)).tolist(),
+        "lams": lams.tolist(),
     }
     for name in ("e_gen", "e_mem"):
-        out[name] = res.mean(name)[rbf].tolist()
-        out[name + "_sd"] = res.spread(name)[rbf].tolist()
+        out[name] = np.asarray(getattr(res, name), dtype=float)[rbf].tolist()
+        out[name + "_sem"] = np.nan_to_num(np.asarray(getattr(res, name + "_sem"), dtype=float)[rbf]).tolist()
     return out
 
 
@@ -64,7 +76,7 @@ def load(source):
         raise ValueError(f"The 'source' parameter must hold recorded CIFAR10-RAF results with the keys "
                          f"{', '.join(_KEYS)}. Missing: {', '.join(missing)}.")
     shape = (len(data["gammas"]), len(data["lams"]))
-    for name in ("e_gen", "e_mem", "e_gen_sd", "e_mem_sd"):
+    for name in ("e_gen", "e_mem", "e_gen_sem", "e_mem_sem"):
         if np.shape(data[name]) != shape:
             raise ValueError(f"The recorded '{name}' must have the shape (kernels, ridges) = {shape}. "
                              f"Got {np.shape(data[name])} instead.")
@@ -94,7 +106,7 @@ def explorer_curves(results, bandwidth, lam, *, n_lam=60):
     -------
     dict
         ``gamma``, ``bandwidth`` (``gamma/gamma*``), ``mu1``, ``mustar``, ``theta`` of the kernel;
-        ``lams`` and the measured ``e_gen``, ``e_mem``, ``e_gen_sd``, ``e_mem_sd`` along them;
+        ``lams`` and the measured ``e_gen``, ``e_mem``, ``e_gen_sem``, ``e_mem_sem`` along them;
         ``lam_dense`` and the theory ``theory_e_gen``, ``theory_e_mem`` along it; at the chosen
         ridge ``theory_e_gen_at``, ``theory_e_mem_at``; at the recorded ridge nearest to it (in
         log scale) ``lam_near``, ``cifar_e_gen_at``, ``cifar_e_mem_at``; and the inputs.
@@ -115,7 +127,7 @@ def explorer_curves(results, bandwidth, lam, *, n_lam=60):
     dense = np.geomspace(lams[0], lams[-1], n_lam)
     th = erm(alpha, eps, np.append(dense, lam), loss="square", mu1=mu1, mustar=mustar)
     j = int(np.argmin(np.abs(np.log(lams) - np.log(lam))))
-    row = {name: np.asarray(data[name][k], dtype=float) for name in ("e_gen", "e_mem", "e_gen_sd", "e_mem_sd")}
+    row = {name: np.asarray(data[name][k], dtype=float) for name in ("e_gen", "e_mem", "e_gen_sem", "e_mem_sem")}
     return {
         "alpha": alpha, "eps": eps, "n": int(data["n"]), "repeats": int(data["repeats"]),
         "lam": lam, "gamma": gamma, "bandwidth": float(data["bandwidths"][k]),
@@ -173,16 +185,16 @@ def cifar10_results_explorer(results, *, bandwidth=None, lam=None):
         label = rf"$\gamma={s['bandwidth']:g}\gamma^\star$ ($\theta={s['theta']:.2f}$)"
         tradeoff_axes(ax0)
         theory_line(ax0, s["theory_e_gen"], s["theory_e_mem"], color="C0", label="Gaussian RAF theory")
-        simulation_points(ax0, s["e_gen"], s["e_mem"], xerr=s["e_gen_sd"], yerr=s["e_mem_sd"],
-                          color="C1", label=f"CIFAR10-RAF, {s['repeats']} draws")
+        simulation_points(ax0, s["e_gen"], s["e_mem"], xerr=s["e_gen_sem"], yerr=s["e_mem_sem"],
+                          color="C1", label=f"CIFAR10-RAF, {s['repeats']} draws (± s.e.)")
         ax0.plot(s["theory_e_gen_at"], s["theory_e_mem_at"], "ko", ms=7, label=rf"theory at $\lambda={lam:.2g}$")
         ax0.set_title(label, fontsize=10)
         ax0.legend(loc="center right", fontsize=8)
         theory_line(ax1, s["lam_dense"], s["theory_e_gen"], color="C0", label=r"theory $E_{\rm gen}$")
         theory_line(ax1, s["lam_dense"], s["theory_e_mem"], color="C3", label=r"theory $E_{\rm mem}$")
-        simulation_points(ax1, s["lams"], s["e_gen"], yerr=s["e_gen_sd"], color="C0", mfc="white",
+        simulation_points(ax1, s["lams"], s["e_gen"], yerr=s["e_gen_sem"], color="C0", mfc="white",
                           label=r"CIFAR10-RAF $E_{\rm gen}$")
-        simulation_points(ax1, s["lams"], s["e_mem"], yerr=s["e_mem_sd"], color="C3", mfc="white",
+        simulation_points(ax1, s["lams"], s["e_mem"], yerr=s["e_mem_sem"], color="C3", mfc="white",
                           label=r"CIFAR10-RAF $E_{\rm mem}$")
         ax1.axvline(lam, color="k", lw=1, ls=":")
         ax1.set_xscale("log")
