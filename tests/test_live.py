@@ -208,9 +208,9 @@ def check_bayes_optimal(ro, site):
     from raf.theory import bayes_optimal, optimal_lambda
 
     _close(float(ro["e_bo_at"]), float(bayes_optimal(2.0, 0.3).e_gen), "E_gen^BO(2, 0.3)")
-    lam, lin = optimal_lambda(2.0, 0.3, loss="square")
-    _close(float(ro["e_lin_at"]), float(lin.e_gen), "ridge E_gen at lambda_opt")
-    _close(float(ro["lam_opt"]), float(lam), "lambda_opt")
+    best = optimal_lambda(2.0, 0.3, loss="square")
+    _close(float(ro["e_lin_at"]), float(best.e_gen), "ridge E_gen at lambda_opt")
+    _close(float(ro["lam_opt"]), float(best.lam), "lambda_opt")
 
 
 def check_perceptron_tradeoff(ro, site):
