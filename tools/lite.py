@@ -374,7 +374,7 @@ def write_launchers(out: Path, summary: dict) -> dict[str, str]:
             continue
         page = LAUNCHER.format(
             title=html.escape(title),
-            message="Starting Python in your browser (Pyodide); the explorer appears in about 15 s.",
+            message="Starting Python in your browser (Pyodide); the explorer appears in about 20 s.",
             code=json.dumps(explorer_cells(name)),
             data_file=json.dumps(summary["data"].get(name)))
         (live / f"{name}.html").write_text(page)
