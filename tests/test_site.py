@@ -259,8 +259,8 @@ def test_site_has_every_page_and_nothing_from_elsewhere(site):
     for _name, path, _c in PAGES:
         assert (html / path).is_file(), path
     built = {p.relative_to(html).as_posix() for p in html.rglob("*.html")
-             if p.relative_to(html).parts[0] not in ("_static", "mathjax", "jupyter-widgets")}
-    untested = built - {p for _n, p, _c in PAGES}
+             if p.relative_to(html).parts[0] not in ("_static", "mathjax", "jupyter-widgets", "lite")}
+    untested = built - {p for _n, p, _c in PAGES}  # lite/ (JupyterLite): tests/test_live.py
     assert not untested, f"pages the browser test does not open: {sorted(untested)}"
     status = (html / "book" / "status.html").read_text(encoding="utf-8")
     assert "Execution times" in status and "numpy" in status

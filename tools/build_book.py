@@ -265,6 +265,9 @@ def build_html(mode: str = "full", *, strict: bool = False, quiet: bool = False,
             detail = (proc.stdout or "")[-6000:] + (proc.stderr or "")[-6000:] if quiet else ""
             raise RuntimeError(f"jupyter-book build failed ({' '.join(cmd)}):\n{detail}")
         html = html_dir(mode, root)
+        import lite  # tools/lite.py: the in-browser (JupyterLite) part of the site, <html>/lite/
+
+        lite.build_site(mode, html, root=root, log=log)
         problems = [f"names a path of the build machine: {x}" for x in site_check.leaked_paths(html, machine_paths(root))]
         problems += [f"loads from another host: {x}" for x in site_check.remote_assets(html)]
     if problems:
