@@ -148,11 +148,9 @@ def test_rationalised_random_features_prior_equals_marchenko_pastur_form():
         np.testing.assert_allclose([m_, q_, W_, s2_], [m, q, W, 1.0 - m * m / q], rtol=1e-9)
 
 
-def test_rendered_page_if_built():
-    html = ROOT / "_build" / "quick" / "_build" / "html" / "book" / "equations.html"
-    if not html.exists():
-        pytest.skip("the quick site is not built (tools/build_book.py html --quick)")
-    bs4 = pytest.importorskip("bs4")
+def test_rendered_page(quick_site):
+    html = quick_site / "book" / "equations.html"
+    import bs4
     soup = bs4.BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
     main = soup.find("main") or soup
     assert len(main.select(".math")) >= 100

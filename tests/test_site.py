@@ -54,9 +54,6 @@ PAGES = [(c.name, f"{c.docname}.html", c) for c in CHAPTERS] + [
 IDS = [p[0] for p in PAGES]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
-# Pages whose rendered text is known to show TeX source (none: the theory appendix was rewritten).
-TEX_PENDING: dict[str, str] = {}
-
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
 CHROMEDRIVER = shutil.which("chromedriver") or next(
     (p for p in ("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver") if os.path.exists(p)), None)
@@ -290,9 +287,7 @@ def test_page_loads_offline_without_errors(name, path, chapter, visit):
 
 
 @pytest.mark.parametrize("name,path,chapter", PAGES, ids=IDS)
-def test_page_text_has_no_tex_source(name, path, chapter, visit, request):
-    if name in TEX_PENDING:
-        request.applymarker(pytest.mark.xfail(reason=TEX_PENDING[name], strict=False))
+def test_page_text_has_no_tex_source(name, path, chapter, visit):
     text = visit(name, path)["page"]["text"]
     found = [text[max(0, m.start() - 40):m.end() + 40].replace("\n", " ")
              for m in re.finditer(r"\$|\\[A-Za-z]{2,}|\\[()\[\]]", text)]
