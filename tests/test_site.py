@@ -33,7 +33,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -44,6 +43,7 @@ from booktools import ROOT, build_book, toc_chapters
 
 sys.path.insert(0, str(ROOT / "tools"))
 
+import lite_browser  # noqa: E402
 import site_check  # noqa: E402
 
 SCREENSHOTS = ROOT / "_build" / "screenshots"
@@ -54,9 +54,7 @@ PAGES = [(c.name, f"{c.docname}.html", c) for c in CHAPTERS] + [
 IDS = [p[0] for p in PAGES]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
-CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
-CHROMEDRIVER = shutil.which("chromedriver") or next(
-    (p for p in ("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver") if os.path.exists(p)), None)
+CHROMIUM, CHROMEDRIVER = lite_browser.CHROMIUM, lite_browser.CHROMEDRIVER
 
 
 def _require_browser():
@@ -121,25 +119,9 @@ def server(site):
 @pytest.fixture(scope="module")
 def browser():
     _require_browser()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="raf-chromium-")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--hide-scrollbars", "--window-size=1280,900",
-                 f"--user-data-dir={profile}",
-                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"):
-        opts.add_argument(flag)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
-    driver.set_page_load_timeout(60)
-    driver.set_script_timeout(60)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    with lite_browser.browser(window="1280,900") as driver:
+        driver.set_page_load_timeout(60)
+        yield driver
 
 
 # --------------------------------------------------------------------------------------------
