@@ -19,6 +19,7 @@ import numpy as np
 from raf._validation import Choice, Interval, validated
 from raf.theory.channels import LOSSES
 from raf.theory import erm, theta_star
+from ..plotting import legend_above
 
 __all__ = ["kernel_angle_explorer", "VIEWS", "explorer_curves"]
 
@@ -111,6 +112,6 @@ def draw_explorer(fig, *, alpha, eps, lam, theta, loss, view):
                     label=rf"$\theta={theta:.2f}$, $\lambda\in[10^{{-4}},10^3]$")
         ax.plot(s["e_gen_at"], s["e_mem_at"], "ko", ms=6, label=rf"$\lambda={lam:.1e}$")
     ax.set_ylim(bottom=0)
-    ax.legend(fontsize=9)
+    legend_above(ax, ncol=2)
     fig.tight_layout()
     return s

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 
-from ..plotting import theory_line, tradeoff_axes
+from ..plotting import legend_above, theory_line, tradeoff_axes
 from ..theory.channels import LOSSES
 from ..tradeoff import activation_mu, tradeoff_curve
 from .base import Explorer
@@ -51,7 +51,7 @@ def _draw(fig, *, alpha, eps, kappa, activation, loss, n_lam):
             label=rf"smallest $E_{{\rm gen}}$ ($\lambda\approx{curve.lam[i]:.2g}$)")
     ax.set_xlim(0.0, 0.5)
     ax.set_ylim(-0.01, 0.5)
-    ax.legend(loc="upper right", fontsize=9)
+    legend_above(ax, ncol=2)
     fig.tight_layout()
     return {
         "alpha": float(alpha), "eps": float(eps), "kappa": kap, "activation": activation, "loss": loss,

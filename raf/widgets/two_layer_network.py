@@ -19,6 +19,7 @@ import numpy as np
 from raf._validation import check_choice, check_int, check_range
 from raf.networks import LOSSES, default_checkpoints
 from raf.network_experiments import simulate_network
+from ..plotting import legend_above
 
 __all__ = ["two_layer_network_explorer", "explorer_curves"]
 
@@ -103,7 +104,7 @@ def two_layer_network_explorer(*, kappa=1.0, lam=0.0, steps=300, loss="logistic"
                            (s["theta_star"], ":", r"kernel at $\theta^\star$, $\lambda\to0$"),
                            (s["bayes"], "-", "Bayes-optimal")):
             axes[0].axhline(v, color="k", ls=ls, lw=1.2, label=lab)
-        axes[0].legend(fontsize=8, loc="upper right")
+        legend_above(axes[0], ncol=1, fontsize=8)
         fig.tight_layout()
         return s
 
