@@ -93,6 +93,9 @@ def test_label_summary_and_fractions():
     assert st["frac_facts_mean"][0] == 0 and st["frac_facts_mean"][-1] == 1
     assert np.isnan(st["facts_agree_mean"][0])
     assert st["n_facts_total"] > 0
+    # the error bars are standard errors: sample spread (ddof=1) over sqrt(number of seeds)
+    assert np.allclose(st["frac_against_rule_sem"], st["frac_against_rule_std"] / np.sqrt(2))
+    assert st["frac_against_rule_sem"][1] > 0
     assert abs(st["facts_agree_pooled"] - 0.5) < 5 * 0.5 / np.sqrt(st["n_facts_total"])
     with pytest.raises(ValueError, match="eps_grid"):
         label_fractions(20, 1.0, [1.5], seeds=[0])

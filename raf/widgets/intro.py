@@ -103,7 +103,8 @@ def label_fractions(d, alpha, eps_grid, seeds):
     -------
     dict of arrays
         ``eps``; for each of ``frac_facts``, ``facts_agree``, ``frac_against_rule`` the
-        mean and standard deviation across seeds (``<name>_mean``, ``<name>_std``);
+        mean, standard deviation and standard error of the mean across seeds (``<name>_mean``,
+        ``<name>_std``, ``<name>_sem``; the spread uses ``ddof=1``, NaN with a single seed);
         ``facts_agree_pooled`` (facts agreeing with the rule / all facts, pooled over
         the whole grid and every seed) and ``n_facts_total`` (the pooled count).
     """
@@ -126,7 +127,11 @@ def label_fractions(d, alpha, eps_grid, seeds):
         warnings.simplefilter("ignore", RuntimeWarning)  # eps = 0: no facts, NaN columns
         for k in keys:
             out[k + "_mean"] = np.nanmean(table[k], axis=1)
-            out[k + "_std"] = np.nanstd(table[k], axis=1)
+            count = np.sum(~np.isnan(table[k]), axis=1)
+            std = (np.nanstd(table[k], axis=1, ddof=1) if len(seeds) > 1
+                   else np.full(eps_grid.size, np.nan))
+            out[k + "_std"] = std
+            out[k + "_sem"] = std / np.sqrt(np.maximum(count, 1))
     out["n_facts_total"] = n_facts
     out["facts_agree_pooled"] = (n_facts - n_against) / n_facts if n_facts else float("nan")
     return out
