@@ -45,6 +45,7 @@ def test_every_paper_item_has_exactly_one_entry():
     assert sorted(names) == sorted(repro_map.PAPER_ITEMS)
     beyond = [it["item"] for it in ITEMS if it.get("beyond")]
     assert any("two-layer" in b for b in beyond)  # issue 11: the chapter is on the map
+    assert any("finite-size scaling" in b for b in beyond)  # issue 9: the extrapolations are on it
     assert len(repro_map.PAPER_ITEMS) == 18
     assert {f"Fig. {k}" for k in range(1, 17)} <= set(names)
 

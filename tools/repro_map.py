@@ -210,6 +210,25 @@ def _two_layer(r):
     return setting, agreement
 
 
+@metric("finite_size_scaling")
+def _finite_size_scaling(r):
+    """Beyond the paper: the extrapolations E_inf (fit E_inf + c/d) against the theory, in their
+    own standard errors (the issue asks for at most two)."""
+    studies = r.get(FS, "studies")
+    d = r.get(FS, "d_values")
+    parts = []
+    for name, st in studies.items():
+        for key in ("e_inf", "e_inf_sem", "theory", "z", "seeds"):
+            if key not in st:
+                raise MissingResult(f"chapter {FS!r} recorded no result 'studies.{name}.{key}'")
+        parts.append(f"{name}: E∞ = {_num(st['e_inf'][0], 4)} ± {_num(st['e_inf_sem'][0], 2)} against "
+                     f"{_num(st['theory'][0], 4)} ({_num(st['z'][0], 2)} s.e.)")
+    zmax = max(abs(z) for st in studies.values() for z in st["z"])
+    setting = (f"d = {', '.join(str(x) for x in d)}; {', '.join(str(x) for x in next(iter(studies.values()))['seeds'])} "
+               "seeds; ε = 0.2")
+    return setting, "; ".join(parts) + f". Largest deviation over all ridges: {_num(zmax, 2)} s.e."
+
+
 @metric("fig1")
 def _fig1(r):
     return _pt_setting(r), _pt_deviation_text(r.get(PT, "deviations"), "fig1 ", "linear model and ReLU kernel, both losses")
