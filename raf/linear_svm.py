@@ -46,10 +46,11 @@ import warnings
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
-from ._validation import Integer, Interval, validated
+from ._validation import Integer, Interval, check_choice, check_range, validated
 from .data import sample
 from .learners import ridges
 from .result import Result
+from .simulations import _seeds, _summary, seed_streams, simulate_linear
 
 __all__ = ["solve_linear_hinge", "simulate_linear_hinge", "simulate_alpha_sweep"]
 
@@ -292,14 +293,8 @@ def solve_linear_hinge(features, y, lam, *, tol=1e-9, max_iter=100, warn=True):
     return res
 
 
-def _seed_list(name, value):
-    from .simulations import _seeds
-
-    return _seeds(name, value)
-
-
 @validated(d=Integer(1), alpha=Interval(0.0, np.inf, low_open=True), eps=Interval(0.0, 1.0),
-           lams=ridges, seeds=_seed_list, tol=Interval(0.0, np.inf, low_open=True))
+           lams=ridges, seeds=_seeds, tol=Interval(0.0, np.inf, low_open=True))
 def simulate_linear_hinge(d, alpha, eps, lams, *, seeds=(0, 1, 2, 3, 4), exact_fraction=False,
                           tol=1e-9):
     """The linear SVM ``f(x) = w . x / sqrt(d)`` on Gaussian RAF data, solved in the primal (THEORY §7).
@@ -334,8 +329,6 @@ def simulate_linear_hinge(d, alpha, eps, lams, *, seeds=(0, 1, 2, 3, 4), exact_f
         ``e_train_rule``, their standard errors ``*_sem`` and per-seed values ``*_seeds``;
         ``converged`` where every seed's solve converged (one ``RuntimeWarning`` otherwise).
     """
-    from .simulations import _summary, seed_streams
-
     per_seed = []
     for seed in seeds:
         data = sample.__wrapped__(d, alpha, eps, seed=seed_streams(seed)[0],
@@ -396,9 +389,6 @@ def simulate_alpha_sweep(d, alphas, eps, lams, *, loss="square", n_seeds=8, firs
         ``e_train_rule``, each with ``*_sem`` (standard error of the mean over the seeds);
         ``converged`` where every seed's fit converged.
     """
-    from ._validation import check_choice, check_range
-    from .simulations import simulate_linear
-
     alphas = np.atleast_1d(check_range("alphas", alphas, 0.0, low_open=True))
     if alphas.ndim != 1:
         raise ValueError(f"The 'alphas' parameter must be a 1-d array. Got shape {alphas.shape} instead.")
