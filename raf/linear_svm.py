@@ -356,7 +356,17 @@ def simulate_linear_hinge(d, alpha, eps, lams, *, seeds=(0, 1, 2, 3, 4), exact_f
     return _summary(per_seed, lams, seeds, inputs, "simulate_linear_hinge")
 
 
-@validated(d=Integer(1), eps=Interval(0.0, 1.0), n_seeds=Integer(2), first_seed=Integer(0),
+def _seed_counts(name, value):
+    """Spec of ``n_seeds``: an int >= 2, or a sequence of them (one per ``alpha``), each < 1000."""
+    counts = np.atleast_1d(np.asarray(value))
+    if (counts.ndim != 1 or counts.size == 0 or counts.dtype.kind not in "iu"
+            or np.any(counts < 2) or np.any(counts >= 1000)):
+        raise ValueError(f"The '{name}' parameter must be an int in [2, 999] or a sequence of such "
+                         f"ints (one per alpha). Got {value!r} instead.")
+    return counts.astype(int)
+
+
+@validated(d=Integer(1), eps=Interval(0.0, 1.0), n_seeds=_seed_counts, first_seed=Integer(0),
            n_test=Integer(1))
 def simulate_alpha_sweep(d, alphas, eps, lams, *, loss="square", n_seeds=8, first_seed=0,
                          n_test=20000):
@@ -365,9 +375,11 @@ def simulate_alpha_sweep(d, alphas, eps, lams, *, loss="square", n_seeds=8, firs
     ``loss="square"``: ridge regression in closed form in its ``d``-dimensional primal
     (:func:`raf.simulations.simulate_linear`, cost ``n d^2``, ``E_gen`` on ``n_test`` rule-labelled
     test inputs); ``loss="hinge"``: the linear SVM in its primal (:func:`simulate_linear_hinge`,
-    exact ``E_gen``). The seeds of point ``k`` are ``first_seed + 1000 k + s``, ``s < n_seeds``:
+    exact ``E_gen``). The seeds of point ``k`` are ``first_seed + 1000 k + s``, ``s < n_seeds[k]``:
     the points are independent, as a weighted fit of their slope (:func:`raf.scaling.fit_rate`)
-    assumes.
+    assumes. A point at small ``alpha`` is cheap, so it can be given more seeds (a sequence
+    ``n_seeds``): with a handful of seeds the sample standard error itself is uncertain by tens
+    of per cent.
 
     Parameters
     ----------
@@ -377,7 +389,7 @@ def simulate_alpha_sweep(d, alphas, eps, lams, *, loss="square", n_seeds=8, firs
     lams : float or array (A,), >= 0
         The ridge at each ``alpha`` (e.g. the theory's optimal ridge there).
     loss : {"square", "hinge"}
-    n_seeds : int >= 2
+    n_seeds : int in [2, 999], or a sequence of them (A,)
     first_seed : int >= 0
     n_test : int
         Test inputs per seed (square loss only).
@@ -386,7 +398,8 @@ def simulate_alpha_sweep(d, alphas, eps, lams, *, loss="square", n_seeds=8, firs
     -------
     Result
         Over ``alpha`` (inputs ``alpha``, ``lam``, ``d``, ``eps``, ``loss``): ``e_gen``, ``e_mem``,
-        ``e_train_rule``, each with ``*_sem`` (standard error of the mean over the seeds);
+        ``e_train_rule``, each with ``*_sem`` (standard error of the mean over the seeds), and
+        ``n_seeds``;
         ``converged`` where every seed's fit converged.
     """
     alphas = np.atleast_1d(check_range("alphas", alphas, 0.0, low_open=True))
@@ -399,11 +412,16 @@ def simulate_alpha_sweep(d, alphas, eps, lams, *, loss="square", n_seeds=8, firs
         raise ValueError(f"The 'lams' parameter must be a scalar or have the shape of 'alphas' "
                          f"{alphas.shape}. Got shape {lams.shape} instead.")
     check_choice("loss", loss, ("square", "hinge"))
+    if n_seeds.size == 1:
+        n_seeds = np.full(alphas.shape, int(n_seeds[0]))
+    if n_seeds.shape != alphas.shape:
+        raise ValueError(f"The 'n_seeds' parameter must be an int or have the shape of 'alphas' "
+                         f"{alphas.shape}. Got shape {n_seeds.shape} instead.")
     keys = ("e_gen", "e_mem", "e_train_rule")
     out = {k + s: np.full(alphas.shape, np.nan) for k in keys for s in ("", "_sem")}
     converged = np.zeros(alphas.shape, bool)
     for k, (a, lam) in enumerate(zip(alphas, lams)):
-        seeds = tuple(first_seed + 1000 * k + s for s in range(n_seeds))
+        seeds = tuple(first_seed + 1000 * k + s for s in range(int(n_seeds[k])))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # one warning for the sweep, below
             if loss == "square":
@@ -413,8 +431,8 @@ def simulate_alpha_sweep(d, alphas, eps, lams, *, loss="square", n_seeds=8, firs
         for key in out:
             out[key][k] = float(np.asarray(r[key])[0])
         converged[k] = bool(np.asarray(r.converged)[0])
-    res = Result({"alpha": alphas, "lam": lams, "d": d, "eps": float(eps), "loss": loss}, out,
-                 converged=converged)
+    res = Result({"alpha": alphas, "lam": lams, "d": d, "eps": float(eps), "loss": loss},
+                 dict(out, n_seeds=n_seeds), converged=converged)
     if not res.success:
         warnings.warn(f"simulate_alpha_sweep: {int(np.count_nonzero(~converged))} of {alphas.size} "
                       "points did not converge; they are flagged converged=False.", RuntimeWarning,

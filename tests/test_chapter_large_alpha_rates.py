@@ -47,7 +47,7 @@ def _floor(theory, d, n_seeds, n_test=None):
     var = theory ** 2 / (2 * d)
     if n_test is not None:
         var = var + theory * (1 - theory) / n_test
-    return np.sqrt(var / n_seeds)
+    return np.sqrt(var / np.asarray(n_seeds, float))
 
 
 def _points_on_theory(alphas, mean, sem, theory, d, n_seeds, n_test=None):
@@ -153,10 +153,10 @@ def test_linear_svm_far_in_alpha(res):
     large-alpha window against -1/2."""
     sim = res["svm_sim"]
     assert len(sim["runs"]) >= 2 and min(sim["eps"]) <= 0.05
-    d, S = sim["d"], sim["n_seeds"]
+    d, S = sim["d"], np.asarray(sim["n_seeds"])
     for run in sim["runs"]:
         a = np.asarray(run["alphas"], float)
-        assert a.min() <= 1 and a.max() >= 1000
+        assert a.min() <= 1 and a.max() >= 1000 and S.shape == a.shape and S.min() >= 2
         assert all(run["converged"]) and all(run["theory_converged"])
         # the recorded theory is raf.theory at the recorded (optimal) ridge
         th = erm(a, run["eps"], np.asarray(run["lam"]), loss="hinge").e_gen

@@ -97,6 +97,10 @@ def test_bad_input_names_the_parameter():
         simulate_alpha_sweep(10, [1.0, 2.0, 3.0], 0.2, [0.1, 0.2])
     with pytest.raises(ValueError, match="'loss'"):
         simulate_alpha_sweep(10, [1.0, 2.0], 0.2, 0.1, loss="logistic")
+    with pytest.raises(ValueError, match="'n_seeds'"):
+        simulate_alpha_sweep(10, [1.0, 2.0], 0.2, 0.1, n_seeds=1)
+    with pytest.raises(ValueError, match="'n_seeds'"):
+        simulate_alpha_sweep(10, [1.0, 2.0], 0.2, 0.1, n_seeds=[4, 4, 4])
 
 
 def test_simulation_matches_the_dual_driver():
@@ -125,6 +129,12 @@ def test_alpha_sweep_independent_points_and_both_losses():
     ref = simulate_linear(10, 20.0, 0.2, [0.1], seeds=(1000, 1001), n_test=500)
     assert float(sq.e_gen[1]) == pytest.approx(float(ref.e_gen[0]), abs=1e-12)
     assert np.all(np.asarray(sq.lam) == 0.1)
+    # seeds per point: point k runs n_seeds[k] of them
+    more = simulate_alpha_sweep(10, [5.0, 20.0], 0.2, 0.1, loss="square", n_seeds=[3, 2], n_test=500)
+    assert np.asarray(more.n_seeds).tolist() == [3, 2]
+    assert float(more.e_gen[1]) == pytest.approx(float(ref.e_gen[0]), abs=1e-12)
+    ref3 = simulate_linear(10, 5.0, 0.2, [0.1], seeds=(0, 1, 2), n_test=500)
+    assert float(more.e_gen_sem[0]) == pytest.approx(float(ref3.e_gen_sem[0]), abs=1e-12)
 
 
 def test_local_slope_points():

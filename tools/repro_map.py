@@ -275,13 +275,20 @@ def _fig5(r):
                     f"the facts at the smallest ridge (largest E_mem {_num(e_mem0, 2)})")
 
 
+def _seeds_text(n_seeds) -> str:
+    """'8 data sets' or, when the points differ, '8 to 48 data sets per point'."""
+    counts = sorted({int(n) for n in (n_seeds if isinstance(n_seeds, list) else [n_seeds])})
+    return (f"{counts[0]} data sets" if len(counts) == 1
+            else f"{counts[0]} to {counts[-1]} data sets per point")
+
+
 @metric("fig6")
 def _fig6(r):
     sim, ridge = r.get(LA, "sim"), r.get(LA, "ridge_sim")
     params = (f"ε = {_num(r.get(LA, 'eps'))}, α up to {_num(r.get(LA, 'alpha_max'))}; simulations: KRR, "
               f"{sim['kernel']} kernel, λ = {_num(sim['lam'])}, d = {sim['d']}, {sim['n_seeds']} data sets, "
               f"α ∈ {_set(sim['alphas'])}; the linear model (ridge regression, λ = {_num(ridge['lam'])}) in its "
-              f"primal, d = {ridge['d']}, {ridge['n_seeds']} data sets, α ∈ {_set(ridge['alphas'])}")
+              f"primal, d = {ridge['d']}, {_seeds_text(ridge['n_seeds'])}, α ∈ {_set(ridge['alphas'])}")
     zs = deviations(sim["mean"], sim["sem"], sim["theory"])
     zr = deviations(ridge["mean"], ridge["sem"], ridge["theory"])
     return params, (f"{_z_text(zs, 'KRR simulations')}; {_z_text(zr, 'linear model up to α = 1000')}; "
@@ -324,7 +331,7 @@ def _fig9(r):
     alphas = sorted({a for run in runs for a in run["alphas"]})
     params = (f"linear model, ε ∈ {_set(eps_l)}; kernels at ε = {_num(r.get(LA, 'eps'))}, θ ∈ {_set(th)}; "
               f"simulations: the linear SVM at the theory's optimal ridge in its primal, ε ∈ "
-              f"{_set(sim['eps'])}, d = {sim['d']}, {sim['n_seeds']} data sets, α ∈ {_set(alphas)}")
+              f"{_set(sim['eps'])}, d = {sim['d']}, {_seeds_text(sim['n_seeds'])}, α ∈ {_set(alphas)}")
     zs = [z for run in runs for z in deviations(run["mean"], run["sem"], run["theory"])]
     fitted = ", ".join(f"ε = {_num(run['eps'])}: {_num(run['slope'], 3)} ± {_num(run['slope_sem'], 2)} "
                        f"(theory {_num(run['slope_theory_same_window'], 3)})" for run in runs)
