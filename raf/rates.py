@@ -6,6 +6,8 @@ Used by the chapters on the Bayes-optimal error and on the large-``alpha`` rates
 * :func:`fit_power_law` -- least-squares fit of ``y = c x^s`` on log-log axes, with the
   standard error of the slope, for one curve or many at once;
 * :func:`local_slope` -- ``d log y / d log x`` along a curve (tends to the exponent);
+* :func:`local_slope_points` -- the same between consecutive simulated points, with its
+  standard error;
 * :func:`bayes_large_alpha_coefficient` -- ``C(eps)`` in ``E_gen^BO ~ C(eps) / alpha``
   (paper App. C.3.1), ``C(0) = 0.4417`` for the classical perceptron.
 
@@ -25,6 +27,7 @@ from .result import Result
 __all__ = [
     "fit_power_law",
     "local_slope",
+    "local_slope_points",
     "bayes_large_alpha_coefficient",
 ]
 
@@ -111,6 +114,26 @@ def local_slope(x, y):
     y = np.asarray(y, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.gradient(np.log(y), np.log(x))
+
+
+@validated(x=_POSITIVE, mean=_POSITIVE, sem=Interval(0.0, np.inf))
+def local_slope_points(x, mean, sem):
+    """Slope ``log(m_{k+1}/m_k) / log(x_{k+1}/x_k)`` between consecutive simulated points.
+
+    For means over independent data sets at each ``x`` (standard errors ``sem``), the standard
+    error of each slope is ``sqrt((sem_k/m_k)^2 + (sem_{k+1}/m_{k+1})^2) / log(x_{k+1}/x_k)``
+    (first order in the relative errors). Returns a :class:`Result` over the ``K - 1`` pairs with
+    inputs ``x_mid`` (geometric midpoints) and outputs ``slope``, ``slope_sem``.
+    """
+    x, mean, sem = (np.asarray(v, dtype=float).ravel() for v in (x, mean, sem))
+    if not (x.shape == mean.shape == sem.shape) or x.size < 2 or np.any(np.diff(x) <= 0):
+        raise ValueError("The 'x', 'mean' and 'sem' parameters must have one shape, with at least "
+                         f"2 increasing points. Got {x.shape}, {mean.shape}, {sem.shape}.")
+    dlx = np.diff(np.log(x))
+    rel = sem / mean
+    return Result({"x_mid": np.sqrt(x[1:] * x[:-1])},
+                  {"slope": np.diff(np.log(mean)) / dlx,
+                   "slope_sem": np.sqrt(rel[1:] ** 2 + rel[:-1] ** 2) / dlx})
 
 
 def _bo_integral(eps):

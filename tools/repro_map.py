@@ -294,15 +294,26 @@ def _fig5(r):
                     f"the facts at the smallest ridge (largest E_mem {_num(e_mem0, 2)})")
 
 
+def _seeds_text(n_seeds) -> str:
+    """'8 data sets' or, when the points differ, '8 to 48 data sets per point'."""
+    counts = sorted({int(n) for n in (n_seeds if isinstance(n_seeds, list) else [n_seeds])})
+    return (f"{counts[0]} data sets" if len(counts) == 1
+            else f"{counts[0]} to {counts[-1]} data sets per point")
+
+
 @metric("fig6")
 def _fig6(r):
-    sim = r.get(LA, "sim")
+    sim, ridge = r.get(LA, "sim"), r.get(LA, "ridge_sim")
     params = (f"ε = {_num(r.get(LA, 'eps'))}, α up to {_num(r.get(LA, 'alpha_max'))}; simulations: KRR, "
               f"{sim['kernel']} kernel, λ = {_num(sim['lam'])}, d = {sim['d']}, {sim['n_seeds']} data sets, "
-              f"α ∈ {_set(sim['alphas'])}")
+              f"α ∈ {_set(sim['alphas'])}; the linear model (ridge regression, λ = {_num(ridge['lam'])}) in its "
+              f"primal, d = {ridge['d']}, {_seeds_text(ridge['n_seeds'])}, α ∈ {_set(ridge['alphas'])}")
     zs = deviations(sim["mean"], sim["sem"], sim["theory"])
-    rate = _fs(r, "rate", [("e_gen", "e_gen_sem", "theory")], "linear model up to α = 1000")
-    return params, (f"{_z_text(zs, 'KRR simulations')}; {rate}; fitted slopes on the last decade: "
+    zr = deviations(ridge["mean"], ridge["sem"], ridge["theory"])
+    return params, (f"{_z_text(zs, 'KRR simulations')}; {_z_text(zr, 'linear model up to α = 1000')}; "
+                    f"simulated slope of the linear model {_num(ridge['slope'], 3)} ± "
+                    f"{_num(ridge['slope_sem'], 2)} (theory on the same points "
+                    f"{_num(ridge['slope_theory_same_window'], 3)}); fitted slopes on the last decade: "
                     f"Bayes-optimal {_num(r.get(LA, 'bo_slope'), 5)} (theory −1), KRR "
                     f"{_num(r.get(LA, 'krr_slope'), 5)} (theory −1/2)")
 
@@ -334,11 +345,19 @@ def _fig8(r):
 def _fig9(r):
     eps_l, slopes_l = r.get(LA, "svm_linear_eps"), r.get(LA, "svm_linear_slopes")
     th, slopes = r.get(LA, "svm_thetas"), r.get(LA, "svm_slopes")
-    params = f"linear model, ε ∈ {_set(eps_l)}; kernels at ε = {_num(r.get(LA, 'eps'))}, θ ∈ {_set(th)}"
+    sim = r.get(LA, "svm_sim")
+    runs = sim["runs"]
+    alphas = sorted({a for run in runs for a in run["alphas"]})
+    params = (f"linear model, ε ∈ {_set(eps_l)}; kernels at ε = {_num(r.get(LA, 'eps'))}, θ ∈ {_set(th)}; "
+              f"simulations: the linear SVM at the theory's optimal ridge in its primal, ε ∈ "
+              f"{_set(sim['eps'])}, d = {sim['d']}, {_seeds_text(sim['n_seeds'])}, α ∈ {_set(alphas)}")
+    zs = [z for run in runs for z in deviations(run["mean"], run["sem"], run["theory"])]
+    fitted = ", ".join(f"ε = {_num(run['eps'])}: {_num(run['slope'], 3)} ± {_num(run['slope_sem'], 2)} "
+                       f"(theory {_num(run['slope_theory_same_window'], 3)})" for run in runs)
     parts = [f"ε = {_num(e)}: {_num(s, 3)}" for e, s in zip(eps_l, slopes_l, strict=True)]
     parts += [f"θ = {_num(t)}: {_num(s, 3)}" for t, s in zip(th, slopes, strict=True)]
-    return params, ("theory only; fitted slopes on the last decade (the paper conjectures −1/2): "
-                    + ", ".join(parts))
+    return params, (f"{_z_text(zs, 'linear SVM')}; simulated slopes on α ≥ {_num(sim['fit_from'])}: {fitted}; "
+                    "theory, fitted slopes on the last decade (the paper conjectures −1/2): " + ", ".join(parts))
 
 
 @metric("fig10")
