@@ -125,25 +125,25 @@ def angle_points(theta, *, alpha, eps, d, n_seeds, loss="square", lams=(), famil
 
     fam = _k.get_family(family)
     params = np.array([float(_k.param_for_angle(fam, float(th))) for th in theta])
-    rows, grid = [], []
-    for p in params:
-        m1, ms = (float(c) for c in fam.coefficients(p))
-        lam = np.concatenate([[0.0, optimal_ridge.__wrapped__(alpha, eps, loss=loss, mu1=m1, mustar=ms)],
-                              lams])
-        run = sweep([d], [n_seeds], runner=runner, first_seed=first_seed, alpha=float(alpha),
-                    eps=float(eps), lams=lam, loss=loss, n_test=int(n_test),
-                    kernel={"family": family, "param": float(p), "centred": True})
-        th = theory.erm(float(alpha), float(eps), lam, loss=loss, mu1=m1, mustar=ms)
-        rows.append((m1, ms, run, th))
-        grid.append(lam)
-    lam = np.array(grid)
-    out = {k: np.stack([np.asarray(r[k], float)[0] for _, _, r, _ in rows]) for k in _SIM_OUT}
-    out["theory_e_gen"] = np.stack([np.asarray(t.e_gen, float) for *_, t in rows])
-    out["theory_e_mem"] = np.stack([np.asarray(t.e_mem, float) for *_, t in rows])
-    converged = np.stack([np.asarray(r.converged)[0] & np.asarray(t.converged) for *_, r, t in rows])
+    mu1, mustar = (np.array(c, dtype=float) for c in zip(*(fam.coefficients(p) for p in params)))
+    # the optimal ridges and the theory of every angle in one vectorised call each
+    if loss == "square":
+        lam_opt = np.asarray(theory.lambda_opt_square(float(eps), mu1, mustar), float)
+    else:
+        lam_opt = np.asarray(theory.optimal_lambda(float(alpha), float(eps), loss="hinge", mu1=mu1,
+                                                   mustar=mustar).lam, float)
+    lam = np.column_stack([np.zeros(theta.size), lam_opt, np.broadcast_to(lams, (theta.size, lams.size))])
+    th = theory.erm(float(alpha), float(eps), lam, loss=loss, mu1=mu1[:, None], mustar=mustar[:, None])
+    runs = [sweep([d], [n_seeds], runner=runner, first_seed=first_seed, alpha=float(alpha),
+                  eps=float(eps), lams=lam[i], loss=loss, n_test=int(n_test),
+                  kernel={"family": family, "param": float(p), "centred": True})
+            for i, p in enumerate(params)]
+    out = {k: np.stack([np.asarray(r[k], float)[0] for r in runs]) for k in _SIM_OUT}
+    out["theory_e_gen"] = np.asarray(th.e_gen, float)
+    out["theory_e_mem"] = np.asarray(th.e_mem, float)
+    converged = np.stack([np.asarray(r.converged)[0] for r in runs]) & np.asarray(th.converged)
     return _result({"theta": theta[:, None], "lam": lam, "param": params[:, None],
-                    "mu1": np.array([r[0] for r in rows])[:, None],
-                    "mustar": np.array([r[1] for r in rows])[:, None],
+                    "mu1": mu1[:, None], "mustar": mustar[:, None],
                     "alpha": float(alpha), "eps": float(eps), "d": int(d), "loss": loss,
                     "family": family, "n_test": int(n_test)}, out, converged, "angle_points")
 
