@@ -95,19 +95,21 @@ def test_exercise_numbers(results):
 # perceptron across alpha = 1 and the hinge perceptron at lambda = 1e-3 across alpha_c(0.2).
 #
 # Tolerance of every point: raf.compare.deviation <= K_SE standard errors after a finite-size
-# allowance C / d (its `bias`). The standard error is the recorded seed spread floored at its
-# typical value for E_gen, SIGMA_GEN / sqrt(d S) (per-seed spreads recorded at full size, d = 200:
-# 0.24/sqrt(d) to 0.5/sqrt(d); quick mode's 3 seeds can give a sample spread far below it by
-# chance), and at one fact over the seeds for E_mem (raf.compare.resolution; 0 where every data
-# set stores every fact). C is the largest |c| of E(d) = E_inf + c / d fitted in chapter
-# finite_size at full size, rounded up: least squares is KRR with the linear kernel, and the KRR
-# fits give |c| <= 1.43, so C_SQUARE = 1.5; the hinge perceptron's E_mem at alpha = 3.5 has
-# |c| = 3.25, so C_HINGE = 3.5 (near alpha_c the threshold is smeared over a window of order
-# d^(-1/2), and E_mem rises with a slope of about 0.3 above it: a bias of about 0.3/sqrt(d), 0.04 at
-# the quick d = 60, inside 3.5/60 plus three standard errors). At d = 60 they allow 0.025 and 0.058.
+# allowance C / d (its `bias`). The standard error is the recorded seed spread, floored for E_gen at
+# the smallest per-seed spread recorded at full size, rounded down: SIGMA_GEN / sqrt(d S) (the
+# recorded spreads at d = 200 are 0.19/sqrt(d) to 0.44/sqrt(d); quick mode's 3 seeds can give a
+# sample spread far below it by chance), and for E_mem at one fact over the seeds
+# (raf.compare.resolution; the spread is 0 where every data set stores every fact). C is the
+# largest |c| of E(d) = E_inf + c / d fitted in chapter finite_size at full size, rounded up: least
+# squares is KRR with the linear kernel, and the KRR fits give |c| <= 1.43, so C_SQUARE = 1.5; the
+# hinge perceptron's E_mem at alpha = 3.5 has |c| = 3.25, so C_HINGE = 3.5. Near alpha_c the
+# threshold is smeared over a window of order d^(-1/2) and E_mem has a kink there, so the bias is
+# of order d^(-1/2) rather than 1/d: at full size (d = 200) the largest excess recorded near
+# alpha_c is 0.037 at alpha = 3.2 (1.9 standard errors), inside the tolerance. At the quick d = 60
+# the allowances are 0.025 and 0.058.
 K_SE = 3
 C_SQUARE, C_HINGE = 1.5, 3.5
-SIGMA_GEN = 0.2
+SIGMA_GEN = 0.18
 
 
 def _fig8_deviations(p, d, S, n_test):
