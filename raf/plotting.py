@@ -98,7 +98,7 @@ def theory_line(ax, x, y, *, label=None, **kw):
 
 
 def simulation_points(ax, x, y, *, yerr=None, xerr=None, label=None, **kw):
-    """Draw finite-size simulation results as points with error bars (mean ± spread)."""
+    """Draw finite-size simulation results as points with error bars (mean ± standard error over seeds)."""
     kw.setdefault("ms", 5)
     kw.setdefault("capsize", 2)
     kw.setdefault("elinewidth", 1)
