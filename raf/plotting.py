@@ -98,7 +98,7 @@ def theory_line(ax, x, y, *, label=None, **kw):
 
 
 def simulation_points(ax, x, y, *, yerr=None, xerr=None, label=None, **kw):
-    """Draw finite-size simulation results as points with error bars (mean ± spread)."""
+    """Draw finite-size simulation results as points with error bars (mean ± standard error over seeds)."""
     kw.setdefault("ms", 5)
     kw.setdefault("capsize", 2)
     kw.setdefault("elinewidth", 1)
@@ -123,7 +123,7 @@ def rate_axes(ax):
     legend_above(ax)
     return ax
 
-def plot_angle_sweeps(axes, sweeps, shift=None, *, theta_mark=None):
+def plot_angle_sweeps(axes, sweeps, shift=None, *, theta_mark=None, points=None, points_label="simulation"):
     """Draw paper Fig. 3 / 12 on a ``(len(sweeps), 3)`` array of axes.
 
     Row ``i`` shows ``sweeps[i]`` (a :func:`raf.angle_sweeps.angle_sweep`): ``E_gen`` at
@@ -131,6 +131,11 @@ def plot_angle_sweeps(axes, sweeps, shift=None, *, theta_mark=None):
     one line per ``alpha``. ``shift`` (array (A,), optional) is subtracted from both ``E_gen``
     columns, as in the paper (there: the KRR error at ``theta*``, ``lambda -> 0``).
     ``theta_mark`` draws a dashed vertical line (``theta*``).
+
+    ``points`` (optional): for each row a list of finite-size results of
+    :func:`raf.figure_points.angle_points` (ridge 0: ``lambda -> 0+``, ridge 1: ``lambda_opt``),
+    drawn as points with their standard errors in the colour of their ``alpha`` (which must be
+    one of the row's), shifted like the lines; ``points_label`` names them in the legend.
     """
     axes = np.atleast_2d(axes)
     sub = r" - E_{\rm gen}^{\rm KRR}(\theta^\star)" if shift is not None else ""
@@ -150,7 +155,25 @@ def plot_angle_sweeps(axes, sweeps, shift=None, *, theta_mark=None):
             ax.set_ylabel(ylab[j])
             ax.set_xlabel(LABELS["theta"])
             panel_label(ax, sw.loss, fontsize=10)
-    figure_legend(axes[0, 0].figure, axes[0, :1])  # one legend above the panels, off the data
+    labelled = False
+    for row, sw, pts in zip(axes, sweeps, points or []):
+        alpha = sw.alpha[:, 0]
+        s = np.zeros(alpha.size) if shift is None else np.asarray(shift, dtype=float)
+        for p in pts:
+            hit = np.flatnonzero(np.isclose(alpha, float(p.alpha.flat[0])))
+            if hit.size == 0:
+                raise ValueError(f"The 'points' parameter must be at the alphas of the sweep "
+                                 f"{alpha.tolist()}. Got alpha={float(p.alpha.flat[0])!r}.")
+            i = int(hit[0])
+            th = p.theta[:, 0]
+            kw = dict(color=f"C{i}", mec="k", mew=0.6, zorder=6)
+            for j, (y, e) in enumerate([(p.e_gen[:, 0] - s[i], p.e_gen_sem[:, 0]),
+                                        (p.e_gen[:, 1] - s[i], p.e_gen_sem[:, 1]),
+                                        (p.e_mem[:, 1], p.e_mem_sem[:, 1])]):
+                simulation_points(row[j], th, y, yerr=e,
+                                  label=points_label if not labelled and j == 0 else None, **kw)
+            labelled = True
+    figure_legend(axes[0, 0].figure, axes[:, :1])  # one legend above the panels, off the data
     return axes
 
 

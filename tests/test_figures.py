@@ -72,6 +72,23 @@ def test_captions_name_the_paper_figure():
                 f"(got {head!r})")
 
 
+@pytest.mark.parametrize("chapter", ["kernel_angle", "perceptron_tradeoff"])
+def test_captions_of_figures_with_simulations_state_seeds_and_dimension(chapter):
+    """A figure that draws simulation points says what they are: the mean and standard error over
+    N seeds, at which dimension d (issue 9)."""
+    nb = build_book.read_notebook(build_book.find_chapter(chapter))
+    n = 0
+    for fig, cell in _figure_cells(nb):
+        if "simulation_points(" not in cell.source and "points=" not in cell.source:
+            continue
+        cap = " ".join(fig.get("caption", "").split())
+        assert re.search(r"mean and standard error over \d+ seeds", cap), (chapter, fig.get("name"), cap)
+        assert re.search(r"\$d=\d+", cap), (chapter, fig.get("name"), cap)
+        assert "deviation" not in cap, (chapter, fig.get("name"))
+        n += 1
+    assert n >= 4
+
+
 def _draw(fig):
     fig.canvas.draw()
     return fig.canvas.get_renderer()

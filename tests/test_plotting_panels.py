@@ -6,6 +6,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 from raf.angle_sweeps import angle_sweep  # noqa: E402
 from raf.plotting import plot_angle_sweeps, plot_bandwidths  # noqa: E402
@@ -25,6 +26,27 @@ def test_plot_angle_sweeps_draws_every_curve():
         np.testing.assert_allclose(lines[1].get_ydata(), sw.e_gen_0[1] - shift[1])
         np.testing.assert_allclose(row[2].get_lines()[0].get_ydata(), sw.e_mem_opt[0])
         assert "KRR" in row[0].get_ylabel() and row[0].get_xlabel()
+    plt.close(fig)
+
+
+def test_plot_angle_sweeps_draws_the_simulation_points():
+    from raf.result import Result
+
+    th = np.linspace(0.1, 1.4, 9)
+    sw = angle_sweep([2.0, 4.0], 0.2, th, loss="square")
+    rng = np.random.default_rng(1)
+    pts = Result({"theta": np.array([[0.5], [0.9]]), "alpha": 4.0},
+                 {k: rng.uniform(0.1, 0.3, (2, 2)) for k in ("e_gen", "e_gen_sem", "e_mem", "e_mem_sem")})
+    fig, axes = plt.subplots(1, 3)
+    shift = np.array([0.01, 0.02])
+    plot_angle_sweeps(axes, [sw], shift, points=[[pts]], points_label="sim")
+    bars = axes[0].containers[0]   # ridge 0, shifted by the shift of its alpha, in its colour
+    np.testing.assert_allclose(bars.lines[0].get_ydata(), pts.e_gen[:, 0] - 0.02)
+    np.testing.assert_allclose(axes[2].containers[0].lines[0].get_ydata(), pts.e_mem[:, 1])
+    assert bars.lines[0].get_color() == "C1" and bars.get_label() == "sim"
+    assert "sim" in [t.get_text() for t in fig.legends[0].get_texts()]
+    with pytest.raises(ValueError, match="'points' parameter"):
+        plot_angle_sweeps(axes, [sw], points=[[Result({"theta": [[0.5]], "alpha": 3.0}, pts.outputs)]])
     plt.close(fig)
 
 

@@ -183,8 +183,70 @@ def _fs(r, part, pairs, what):
         if memorization and floor is None and max(zs) > 3:
             text += " (zero spread where every data set stored every fact; not floored at one fact)"
         parts.append(text)
-    d = res.get("d", r.get(FS, "fig3").get("d", "?"))  # fig4 runs at the d of fig3
+    d = res.get("d", "?")
     return f"simulations at d = {d} (chapter {FS}, {what}): " + "; ".join(parts)
+
+
+def _point_rows(p, rows=None, cols=None):
+    """(mean, sem, theory, floor) of both errors of one recorded set of simulation points of
+    :mod:`raf.figure_points` (chapters kernel_angle, perceptron_tradeoff), flattened, for the rows
+    (angles or alphas) and columns (ridges) selected; the standard error is floored at one test
+    input (E_gen) and at one fact of the point's alpha (E_mem) over the seeds."""
+    from raf.compare import resolution
+
+    def pick(values):
+        arr = [v if isinstance(v, list) else [v] for v in values]
+        return [x for i, row in enumerate(arr) if rows is None or i in rows
+                for j, x in enumerate(row) if cols is None or j in cols]
+
+    S = p["n_seeds"]
+    alphas = p["alpha"] if isinstance(p["alpha"], list) else [p["alpha"]] * len(p["e_gen"])
+    d = p["d"]
+    width = len(p["e_gen"][0]) if isinstance(p["e_gen"][0], list) else 1
+    facts = pick([[resolution(max(round(p["eps"] * a * d), 1), S)] * width for a in alphas])
+    out = {}
+    for key in ("e_gen", "e_mem"):
+        floor = [resolution(p["n_test"], S)] * len(facts) if key == "e_gen" else facts
+        out[key] = (pick(p[key]), pick(p[key + "_sem"]), pick(p["theory_" + key]), floor)
+    return out
+
+
+def _points_text(sets, what: str) -> str:
+    """The largest deviation of each error over ``sets`` (a list of :func:`_point_rows` outputs)."""
+    from raf.compare import deviation
+
+    parts = []
+    for key, name in (("e_gen", "E_gen"), ("e_mem", "E_mem")):
+        zs = [float(deviation(m, s, t, floor=f)) for rows in sets
+              for m, s, t, f in zip(*rows[key])]
+        parts.append(_z_text(zs, name))
+    return f"{what}: " + "; ".join(parts) + " (standard error floored at one test input, one fact)"
+
+
+def _ka_points(r, eps, alpha=None, cols=None, angles=None):
+    """The recorded point sets of chapter kernel_angle at ``eps`` (and ``alpha``), by loss."""
+    out = []
+    for p in r.get(KA, "points").values():
+        if abs(p["eps"] - eps) > 1e-12 or (alpha is not None and abs(p["alpha"] - alpha) > 1e-12):
+            continue
+        rows = None
+        if angles is not None:
+            rows = [i for i, t in enumerate(p["theta"]) if any(abs(t - a) < 1e-9 for a in angles[p["loss"]])]
+        out.append((p, _point_rows(p, rows, cols)))
+    if not out:
+        raise MissingResult(f"chapter {KA!r} recorded no simulation points at eps = {eps}, alpha = {alpha}")
+    return out
+
+
+def _ka_points_setting(sets) -> str:
+    by_loss = {}
+    for p, _ in sets:
+        by_loss.setdefault(p["loss"], set()).add((p["alpha"], p["d"]))
+    name = {"square": "KRR", "hinge": "SVM"}
+    parts = [f"{name[loss]} " + ", ".join(f"α = {_num(a)} at d = {d}" for a, d in sorted(v))
+             for loss, v in by_loss.items()]
+    n = {p["n_seeds"] for p, _ in sets}
+    return f"centred RBF kernels realising each angle, {'/'.join(map(str, sorted(n)))} data sets: " + "; ".join(parts)
 
 
 def _pt_setting(r: Results) -> str:
@@ -252,8 +314,9 @@ def _fig3_compare(r):
 def _fig3(r):
     params = f"α ∈ {_set(r.get(KA, 'alphas'))}, ε = {_num(r.get(KA, 'eps'))}"
     diff, n_same, n = _fig3_compare(r)
-    sims = _fs(r, "fig3", [("e_gen", "e_gen_sem", "theory", "KRR E_gen at λ→0⁺ and λ_opt"),
-                           ("svm_e_gen", "svm_e_gen_sem", "svm_theory", "SVM E_gen at λ→0⁺")], "α = 2")
+    sets = _ka_points(r, float(r.get(KA, "eps")), cols=[0, 1])
+    sims = _points_text([rows for _, rows in sets], "simulations (chapter kernel_angle) of KRR and the SVM at "
+                        "λ→0⁺ and at each kernel's λ_opt; " + _ka_points_setting(sets))
     return params, (f"the values read off these curves (the table beneath) match the printed ones to "
                     f"{_num(diff, 2)}; {sims}")
 
@@ -278,8 +341,9 @@ def _fig4(r):
     k = min(range(len(alphas)), key=lambda i: abs(float(alphas[i]) - a))
     params = (f"{_ka_curve_setting(r)}; θ* = {_num(r.get(KA, 'theta_star'), 4)}, SVM's best angle "
               f"θ = {_num(r.get(KA, 'theta_svm_opt')[k], 3)}, framed by θ = 0.3 and 1.3")
-    return params, _fs(r, "fig4", [("e_gen", "e_gen_sem", "theory_e_gen"), ("e_mem", "e_mem_sem", "theory_e_mem")],
-                       "KRR trade-off curves, both errors")
+    sets = _ka_points(r, float(r.get(KA, "eps")), alpha=a, angles=r.get(KA, "angles_fig4"))
+    return params, _points_text([rows for _, rows in sets], "simulations (chapter kernel_angle) on the "
+                                "curves of both losses at λ→0⁺, λ_opt and further ridges; " + _ka_points_setting(sets))
 
 
 @metric("fig5")
@@ -332,13 +396,16 @@ def _fig7(r):
 @metric("fig8")
 def _fig8(r):
     eps_c = r.get(PT, "alpha_c_curve", "eps")
+    f8 = r.get(PT, "fig8")
+    pts = f8["points"]
+    desc = "; ".join(f"{'least squares' if p['loss'] == 'square' else 'SVM'} at λ = {_num(p['lam'])}, "
+                     f"ε = {_num(p['eps'])}, α ∈ {_set(p['alpha'])}" for p in pts.values())
     params = (f"α_c(ε) for ε ∈ [{_num(min(eps_c))}, {_num(max(eps_c))}], α_c(0.2) = "
-              f"{_num(r.get(PT, 'alpha_c_0.2'), 4)}; simulations at d = {r.get(PT, 'd')}, "
-              f"{r.get(PT, 'n_seeds')} data sets")
-    dev = _pt_deviation_text(r.get(PT, "deviations"), "ridgeless ", "ridgeless linear model, both losses")
-    fs = _fs(r, "fig8", [("e_mem", "e_mem_sem", "theory_e_mem"), ("e_gen", "e_gen_sem", "theory_e_gen")],
-             "linear SVM across α_c(0.2)")
-    return params, f"{dev}; {fs}; α_c(1) = {_num(r.get(PT, 'alpha_c_1'), 6)} (exact value 2)"
+              f"{_num(r.get(PT, 'alpha_c_0.2'), 4)}; simulations at d = {f8['d']}, {f8['n_seeds']} data sets: {desc}")
+    sims = _points_text([_point_rows(p | {"n_seeds": f8["n_seeds"], "n_test": f8["n_test"], "d": f8["d"]})
+                         for p in pts.values()],
+                        "simulations (chapter perceptron_tradeoff) across α = 1 and α_c(0.2)")
+    return params, f"{sims}; α_c(1) = {_num(r.get(PT, 'alpha_c_1'), 6)} (exact value 2)"
 
 
 @metric("fig9")
@@ -370,16 +437,22 @@ def _fig10(r):
 
 @metric("fig11")
 def _fig11(r):
-    return (f"{_ka_curve_setting(r)}; nine angles in [0.1, 1.45] and θ* = {_num(r.get(KA, 'theta_star'), 4)}",
-            _fs(r, "fig4", [("e_gen", "e_gen_sem", "theory_e_gen"), ("e_mem", "e_mem_sem", "theory_e_mem")],
-                "KRR trade-off curves at four angles, both errors"))
+    a = float(r.get(KA, "sim", "alpha"))
+    sets = _ka_points(r, float(r.get(KA, "eps")), alpha=a)
+    angles = sorted({round(t, 3) for p, _ in sets for t in p["theta"]})
+    return (f"{_ka_curve_setting(r)}; angles in [0.1, 1.45], those simulated ({_set(angles)}) and "
+            f"θ* = {_num(r.get(KA, 'theta_star'), 4)}",
+            _points_text([rows for _, rows in sets], "simulations (chapter kernel_angle) on the curves of "
+                         "the simulated angles, both losses; " + _ka_points_setting(sets)))
 
 
 @metric("fig12")
 def _fig12(r):
+    sets = _ka_points(r, float(r.get(KA, "eps_other")))
     return (f"α ∈ {_set(r.get(KA, 'alphas'))}, ε = {_num(r.get(KA, 'eps_other'))} (our choice), "
-            f"θ* = {_num(r.get(KA, 'theta_star_other'), 4)}; simulations at ε = {_num(r.get(FS, 'fig3', 'eps_fig12'))}",
-            _fs(r, "fig3", [("fig12_e_gen", "fig12_e_gen_sem", "fig12_theory")], "KRR at λ→0⁺ and λ_opt, α = 2"))
+            f"θ* = {_num(r.get(KA, 'theta_star_other'), 4)}",
+            _points_text([rows for _, rows in sets], "simulations (chapter kernel_angle) of KRR and the SVM "
+                         "at λ→0⁺ and λ_opt; " + _ka_points_setting(sets)))
 
 
 @metric("fig13")
