@@ -192,10 +192,11 @@ def simulation_task(*, d, alpha, eps, lams, seed, loss="square", kernel=None, n_
                     on_sphere=True):
     """One seed of a finite-size simulation; plain-data inputs, so that it can be cached and shipped.
 
-    ``kernel=None`` runs :func:`raf.simulations.simulate_linear` (square loss) or, for the hinge
-    loss, :func:`raf.linear_svm.simulate_linear_hinge` (the same estimator solved in its
+    ``kernel=None`` runs :func:`raf.simulations.simulate_linear` or, for the hinge loss with every
+    ridge positive, :func:`raf.linear_svm.simulate_linear_hinge` (the same estimator solved in its
     ``d``-dimensional primal, so large ``d`` stays cheap; ``e_gen`` exact from the angle to the
-    teacher, ``n_test`` unused); anything else :func:`raf.simulations.simulate_kernel` with the
+    teacher, ``n_test`` unused; ``lam = 0`` keeps the hard margin of ``simulate_linear``, which
+    fails above ``alpha_c`` with a warning); anything else :func:`raf.simulations.simulate_kernel` with the
     kernel of :func:`study_kernel` (and ``on_sphere``). The data of ``seed`` are those of the
     same seed in a multi-seed call.
 
@@ -207,7 +208,7 @@ def simulation_task(*, d, alpha, eps, lams, seed, loss="square", kernel=None, n_
     from .simulations import simulate_kernel, simulate_linear
 
     common = dict(loss=loss, seeds=(int(seed),), n_test=n_test)
-    if kernel is None and loss == "hinge":
+    if kernel is None and loss == "hinge" and min(lams) > 0:
         from .linear_svm import simulate_linear_hinge
 
         res = simulate_linear_hinge(d, alpha, eps, np.asarray(lams, float), seeds=(int(seed),))
