@@ -27,7 +27,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validation import Integer, Interval, check_choice, validated
-from .image_kernels import _dot_products, _kernel_specs, _rbf, kernel_coefficients, kernel_matrices
+from .image_kernels import (
+    _dot_products,
+    _kernel_specs,
+    _rbf,
+    kernel_coefficients,
+    kernel_matrices,
+    kernel_spec_coefficients,
+)
 from .learners import _krr, _svm, learner_loss, ridges
 from .result import Result, warn_unconverged
 
@@ -287,12 +294,13 @@ def _sweep_result(parts, specs, lams, inputs):
         outputs[key + "_sem"] = (arr.std(axis=-1, ddof=1) / np.sqrt(R) if R > 1
                                  else np.full(arr.shape[:2], np.nan))
         outputs[key + "_repeats"] = arr
-    gammas = np.array([g for _, g in specs])
-    mu1, mustar, theta = kernel_coefficients.__wrapped__(gammas)
+    gammas, mu1, mustar, theta = np.array([kernel_spec_coefficients(s) for s in specs]).T
+    c0 = [s[3] if s[0] == "quadratic" else np.exp(-2.0 * s[1]) if s[0] == "quad" else np.nan
+          for s in specs]
     col = (slice(None), None)
-    inputs = {"kernel": np.array([f for f, _ in specs])[col], "gamma": gammas[col],
-              "mu1": np.atleast_1d(mu1)[col], "mustar": np.atleast_1d(mustar)[col],
-              "theta": np.atleast_1d(theta)[col], "lam": lams[None, :],
+    inputs = {"kernel": np.array([s[0] for s in specs])[col], "gamma": gammas[col],
+              "mu1": mu1[col], "mustar": mustar[col], "theta": theta[col],
+              "c0": np.array(c0)[col], "lam": lams[None, :],
               "n": parts[0]["n"], "n_test": parts[0]["n_test"], **inputs}
     residual = _over_repeats(parts, "residual")
     return Result(inputs, outputs, converged=_over_repeats(parts, "converged").all(axis=-1),
@@ -326,8 +334,9 @@ def cifar10_raf_errors(alpha, eps, *, kernels, lams, loss="square", repeats=20, 
     ----------
     alpha, eps : float
         Sample complexity and fraction of facts (``n = round(alpha * 3072)``).
-    kernels : sequence of (family, gamma)
-        ``family`` in ``{"rbf", "quad"}`` (module docstring), ``gamma > 0``.
+    kernels : sequence of kernel specs
+        ``("rbf", gamma)``, ``("quad", gamma)`` (``gamma > 0``) or ``("quadratic", mu1, mustar)``,
+        ``("quadratic", mu1, mustar, c0)`` (:mod:`raf.image_kernels`).
     lams : array of float >= 0
         Ridges; ``0`` is the ridgeless limit.
     loss : {"square", "hinge"}
@@ -348,9 +357,10 @@ def cifar10_raf_errors(alpha, eps, *, kernels, lams, loss="square", repeats=20, 
     Returns
     -------
     Result
-        Over (kernel, ridge), shape ``(K, L)``. Inputs ``kernel`` (family), ``gamma``, ``mu1``,
-        ``mustar``, ``theta`` (the coefficients and angle the Gaussian theory assigns to each
-        kernel), ``lam``, and the settings ``alpha``, ``eps``, ``loss``, ``n``, ``n_test``,
+        Over (kernel, ridge), shape ``(K, L)``. Inputs ``kernel`` (family), ``gamma`` (NaN for a
+        free quadratic), ``mu1``, ``mustar``, ``theta`` (the coefficients and angle the Gaussian
+        theory assigns to each kernel), ``c0`` (the constant of a quadratic kernel, NaN for the
+        RBF), ``lam``, and the settings ``alpha``, ``eps``, ``loss``, ``n``, ``n_test``,
         ``seed``, ``dtype``, ``rule_classes``, ``fact_class``. For each error ``e`` in
         ``e_gen``, ``e_mem``, ``e_train_rule``: the mean over repeats ``e``, its standard error
         ``e_sem`` and the per-repeat values ``e_repeats`` (trailing axis ``"repeat"``).
