@@ -18,7 +18,11 @@ from raf.cifar import (
     cifar10_raf,
     cifar10_raf_errors,
     distance_summary,
+    join_kernels,
     linear_part_errors,
+    quadratic_twins,
+    select_draws,
+    twin_summary,
 )
 from raf.image_kernels import (
     bandwidth_for_angle,
@@ -281,6 +285,51 @@ def test_sweep_on_synthetic_classes(fake):
     header, trows = bandwidth_table(summ, [0.5, 2.0])
     assert len(header) == 7 and len(trows) == 2 and trows[1][0] == "2"
     assert trows[0][4] == f"{res.e_gen[0, 0]:.3f} ± {res.e_gen_sem[0, 0]:.3f}"
+
+
+def test_quadratic_twins_on_the_same_draws(fake):
+    """Fig. 14 left: free quadratics with the RBF's (mu1, mustar), cut and joined sweeps, pairs."""
+    from raf.theory import erm
+
+    gammas = [0.3, 1.0]
+    lams = np.geomspace(1e-3, 1e3, 5)
+    specs = quadratic_twins(gammas)
+    for (fam, m1, ms, c0), g in zip(specs, gammas):
+        assert fam == "quadratic" and c0 == pytest.approx(np.exp(-2 * g))
+        assert (m1, ms) == pytest.approx(kernel_coefficients(g)[:2])
+    kw = dict(lams=lams, seed=4, data=fake, n_test=100)
+    rbf = cifar10_raf_errors(0.08, 0.2, kernels=[("rbf", g) for g in gammas] + [("quad", 1.0)],
+                             repeats=3, **kw)
+    quad0 = cifar10_raf_errors(0.08, 0.2, kernels=specs[:1], repeats=2, **kw)
+    # cutting to the first draws: the same numbers as a sweep with fewer repeats
+    cut = select_draws(rbf, 2, kernels=[2])
+    again = cifar10_raf_errors(0.08, 0.2, kernels=[("quad", 1.0)], repeats=2, **kw)
+    for name in ("e_gen", "e_gen_sem", "e_mem", "e_mem_repeats"):
+        np.testing.assert_array_equal(cut[name], again[name])
+    assert cut.kernel[0, 0] == "quad" and cut.e_gen_repeats.shape == (1, 5, 2)
+    # joined in order: the free quadratic at 0.3, then the matched one at 1.0 (the same kernel)
+    quad = join_kernels(quad0, cut)
+    assert quad.shape == (2, 5) and quad.kernel[:, 0].tolist() == ["quadratic", "quad"]
+    np.testing.assert_allclose(quad.mu1[:, 0], rbf.mu1[:2, 0])
+    np.testing.assert_array_equal(quad.e_gen_repeats[0], quad0.e_gen_repeats[0])
+    with pytest.raises(ValueError, match="same number of draws"):
+        join_kernels(quad0, rbf)
+    with pytest.raises(ValueError, match="'alpha'"):
+        join_kernels(quad0, cifar10_raf_errors(0.09, 0.2, kernels=specs[:1], repeats=2, **kw))
+    with pytest.raises(ValueError, match="at most the 3 draws"):
+        select_draws(rbf, 4)
+    # pairs: paired differences over the quadratics' draws, theory shared by the pair
+    tw = twin_summary(rbf[:2], quad)
+    gap = quad.e_gen_repeats[:, 0] - rbf.e_gen_repeats[:2, 0, :2]
+    np.testing.assert_allclose(tw.gap_lam_min, gap.mean(axis=1))
+    np.testing.assert_allclose(tw.gap_lam_min_sem, gap.std(axis=1, ddof=1) / np.sqrt(2))
+    np.testing.assert_allclose(tw.e_gen_lam_min_rbf, rbf.e_gen_repeats[:2, 0, :2].mean(axis=1))
+    np.testing.assert_array_equal(tw.e_mem_lam_max_quad, quad.e_mem[:, -1])
+    th = erm(0.08, 0.2, lams[-1], mu1=rbf.mu1[:2, 0], mustar=rbf.mustar[:2, 0])
+    np.testing.assert_allclose(tw.theory_e_mem_lam_max, th.e_mem)
+    assert tw.converged.all() and int(tw.repeats[0]) == 2
+    with pytest.raises(ValueError, match="twin"):
+        twin_summary(rbf[1::-1], quad)
 
 
 def test_float32_matches_float64_on_synthetic(fake):
