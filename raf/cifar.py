@@ -11,6 +11,10 @@
   eigendecomposition per repeat and kernel); a :class:`raf.result.Result` over (kernel, ridge).
 * :func:`bandwidth_summary` sets the errors of each bandwidth beside the Gaussian theory at
   the same ``(mu1, mustar)`` (paper Fig. 5, 15); :func:`bandwidth_table` formats it.
+* :func:`quadratic_twins` (free quadratic kernels with the ``(mu1, mustar)`` of RBF kernels),
+  :func:`select_draws` and :func:`join_kernels` (cut and combine sweeps) and
+  :func:`twin_summary` (a kernel against its twin on the same draws: paired differences; paper
+  Fig. 14).
 * :func:`linear_part_errors` (a kernel against its linear part with the implicit ridge) and
   :func:`distance_summary` (distances between images against ``2 d``), for the exercises.
 
@@ -27,7 +31,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validation import Integer, Interval, check_choice, validated
-from .image_kernels import _dot_products, _kernel_specs, _rbf, kernel_coefficients, kernel_matrices
+from .image_kernels import (
+    _dot_products,
+    _kernel_specs,
+    _rbf,
+    kernel_coefficients,
+    kernel_matrices,
+    kernel_spec_coefficients,
+)
 from .learners import _krr, _svm, learner_loss, ridges
 from .result import Result, warn_unconverged
 
@@ -40,6 +51,10 @@ __all__ = [
     "distance_summary",
     "linear_part_errors",
     "cifar10_raf_errors",
+    "join_kernels",
+    "quadratic_twins",
+    "select_draws",
+    "twin_summary",
 ]
 
 #: Input dimension of CIFAR-10 images, 32 x 32 x 3.
@@ -277,22 +292,28 @@ def _over_repeats(parts, key):
                      for p in parts], axis=-1)
 
 
-def _sweep_result(parts, specs, lams, inputs):
-    """One :class:`Result` over (kernel, ridge): means, standard errors and per-repeat values."""
-    R = len(parts)
+def _error_outputs(arrays):
+    """Means over the trailing (repeat) axis, standard errors of the means and the values."""
     outputs = {}
-    for key in ERRORS:
-        arr = _over_repeats(parts, key)
+    for key, arr in arrays.items():
+        R = arr.shape[-1]
         outputs[key] = arr.mean(axis=-1)
         outputs[key + "_sem"] = (arr.std(axis=-1, ddof=1) / np.sqrt(R) if R > 1
-                                 else np.full(arr.shape[:2], np.nan))
+                                 else np.full(arr.shape[:-1], np.nan))
         outputs[key + "_repeats"] = arr
-    gammas = np.array([g for _, g in specs])
-    mu1, mustar, theta = kernel_coefficients.__wrapped__(gammas)
+    return outputs
+
+
+def _sweep_result(parts, specs, lams, inputs):
+    """One :class:`Result` over (kernel, ridge): means, standard errors and per-repeat values."""
+    outputs = _error_outputs({key: _over_repeats(parts, key) for key in ERRORS})
+    gammas, mu1, mustar, theta = np.array([kernel_spec_coefficients(s) for s in specs]).T
+    c0 = [s[3] if s[0] == "quadratic" else np.exp(-2.0 * s[1]) if s[0] == "quad" else np.nan
+          for s in specs]
     col = (slice(None), None)
-    inputs = {"kernel": np.array([f for f, _ in specs])[col], "gamma": gammas[col],
-              "mu1": np.atleast_1d(mu1)[col], "mustar": np.atleast_1d(mustar)[col],
-              "theta": np.atleast_1d(theta)[col], "lam": lams[None, :],
+    inputs = {"kernel": np.array([s[0] for s in specs])[col], "gamma": gammas[col],
+              "mu1": mu1[col], "mustar": mustar[col], "theta": theta[col],
+              "c0": np.array(c0)[col], "lam": lams[None, :],
               "n": parts[0]["n"], "n_test": parts[0]["n_test"], **inputs}
     residual = _over_repeats(parts, "residual")
     return Result(inputs, outputs, converged=_over_repeats(parts, "converged").all(axis=-1),
@@ -326,8 +347,9 @@ def cifar10_raf_errors(alpha, eps, *, kernels, lams, loss="square", repeats=20, 
     ----------
     alpha, eps : float
         Sample complexity and fraction of facts (``n = round(alpha * 3072)``).
-    kernels : sequence of (family, gamma)
-        ``family`` in ``{"rbf", "quad"}`` (module docstring), ``gamma > 0``.
+    kernels : sequence of kernel specs
+        ``("rbf", gamma)``, ``("quad", gamma)`` (``gamma > 0``) or ``("quadratic", mu1, mustar)``,
+        ``("quadratic", mu1, mustar, c0)`` (:mod:`raf.image_kernels`).
     lams : array of float >= 0
         Ridges; ``0`` is the ridgeless limit.
     loss : {"square", "hinge"}
@@ -348,9 +370,10 @@ def cifar10_raf_errors(alpha, eps, *, kernels, lams, loss="square", repeats=20, 
     Returns
     -------
     Result
-        Over (kernel, ridge), shape ``(K, L)``. Inputs ``kernel`` (family), ``gamma``, ``mu1``,
-        ``mustar``, ``theta`` (the coefficients and angle the Gaussian theory assigns to each
-        kernel), ``lam``, and the settings ``alpha``, ``eps``, ``loss``, ``n``, ``n_test``,
+        Over (kernel, ridge), shape ``(K, L)``. Inputs ``kernel`` (family), ``gamma`` (NaN for a
+        free quadratic), ``mu1``, ``mustar``, ``theta`` (the coefficients and angle the Gaussian
+        theory assigns to each kernel), ``c0`` (the constant of a quadratic kernel, NaN for the
+        RBF), ``lam``, and the settings ``alpha``, ``eps``, ``loss``, ``n``, ``n_test``,
         ``seed``, ``dtype``, ``rule_classes``, ``fact_class``. For each error ``e`` in
         ``e_gen``, ``e_mem``, ``e_train_rule``: the mean over repeats ``e``, its standard error
         ``e_sem`` and the per-repeat values ``e_repeats`` (trailing axis ``"repeat"``).
@@ -436,6 +459,134 @@ def bandwidth_table(summary, bandwidths):
              f"{s.e_gen_best[i]:.3f} ± {s.e_gen_best_sem[i]:.3f}", f"{s.e_mem_best[i]:.3f}"]
             for i, b in enumerate(bandwidths)]
     return header, rows
+
+
+# -- kernel twins (paper Fig. 14) -----------------------------------------------------------------
+
+
+@validated(gammas=Interval(0.0, np.inf, low_open=True))
+def quadratic_twins(gammas):
+    """Free quadratic kernels, each the Gaussian-theory twin of the RBF ``("rbf", gamma)``.
+
+    For each ``gamma``: ``("quadratic", mu1, mustar, c0)`` with the ``(mu1, mustar)`` of
+    ``RBF(gamma)`` (so the same angle ``theta`` and the same theory at every ridge) and
+    ``c0 = e^{-2 gamma}``, the RBF's ``k(0)`` (so also the same ``k(1) = 1``; the constant does
+    not enter the theory). At ``gamma`` the kernel is the matched quadratic ``("quad", gamma)``
+    of paper Fig. 14 right (:mod:`raf.image_kernels`).
+    """
+    g = np.atleast_1d(np.asarray(gammas, dtype=float))
+    mu1, mustar, _ = kernel_coefficients.__wrapped__(g)
+    return [("quadratic", float(a), float(b), float(np.exp(-2.0 * x)))
+            for a, b, x in zip(np.atleast_1d(mu1), np.atleast_1d(mustar), g)]
+
+
+def select_draws(res, repeats=None, *, kernels=None):
+    """A :func:`cifar10_raf_errors` sweep cut to its first ``repeats`` draws and rows ``kernels``.
+
+    The means and standard errors are recomputed over the kept draws (``seed, 0`` ...
+    ``seed, repeats - 1``, the same draws as any other sweep with that ``seed`` and as many
+    repeats or more). ``converged``, ``n_iter`` and ``residual`` stay those of all draws.
+    """
+    R = res.e_gen_repeats.shape[-1]
+    repeats = R if repeats is None else Integer(1)("repeats", repeats)
+    if repeats > R:
+        raise ValueError(f"The 'repeats' parameter must be at most the {R} draws of the sweep. "
+                         f"Got {repeats} instead.")
+    sub = res if kernels is None else res[np.atleast_1d(np.asarray(kernels))]
+    outputs = {k: v for k, v in sub.outputs.items() if not k.startswith(ERRORS)}
+    outputs |= _error_outputs({key: sub[key + "_repeats"][..., :repeats] for key in ERRORS})
+    return Result(sub.inputs, outputs, converged=sub.converged, n_iter=sub.n_iter,
+                  residual=sub.residual, trailing=sub.trailing)
+
+
+_SAME_SETTINGS = ("alpha", "eps", "loss", "seed", "n", "n_test", "rule_classes", "fact_class")
+
+
+def _check_same_setting(results, name, what):
+    values = {str(np.asarray(getattr(r, name)).flat[0]) for r in results}
+    if len(values) > 1:
+        raise ValueError(f"The {what} must share '{name}' (the same draws and settings). "
+                         f"Got {sorted(values)}.")
+
+
+def join_kernels(*results):
+    """Sweeps of :func:`cifar10_raf_errors` stacked over the kernel axis, in the order given.
+
+    They must share the ridges, the number of draws and the settings (so the same draws).
+    """
+    if not results:
+        raise ValueError("The 'results' parameter must hold at least one sweep.")
+    for name in _SAME_SETTINGS:
+        _check_same_setting(results, name, "sweeps to join")
+    lams = results[0].lam[0]
+    for r in results[1:]:
+        if r.lam.shape[1:] != lams.shape or not np.array_equal(r.lam[0], lams):
+            raise ValueError("The sweeps to join must share the ridges 'lams'.")
+        if r.e_gen_repeats.shape[-1] != results[0].e_gen_repeats.shape[-1]:
+            raise ValueError("The sweeps to join must have the same number of draws; cut them "
+                             "with select_draws first.")
+    cat = lambda name: np.concatenate([np.asarray(getattr(r, name)) for r in results])  # noqa: E731
+    inputs = {k: (v if v is None or isinstance(v, str) else cat(k))
+              for k, v in results[0].inputs.items()}
+    outputs = {k: cat(k) for k in results[0].outputs}
+    return Result(inputs, outputs, converged=cat("converged"), n_iter=cat("n_iter"),
+                  residual=cat("residual"), trailing=results[0].trailing)
+
+
+def twin_summary(rbf, quad):
+    """Kernels with the same ``(mu1, mustar)`` on the same draws, pair by pair (paper Fig. 14).
+
+    ``rbf`` and ``quad`` are :func:`cifar10_raf_errors` sweeps with the same number of kernels,
+    row ``k`` of one the Gaussian-theory twin of row ``k`` of the other (the same ``mu1`` and
+    ``mustar``, checked), the same ridges and settings. ``quad`` may have fewer draws: ``rbf`` is
+    cut to the first ones (:func:`select_draws`), so every difference is paired, draw by draw.
+
+    Returns
+    -------
+    Result
+        Over the pairs: inputs ``theta``, ``mu1``, ``mustar`` (shared), ``repeats``, ``alpha``,
+        ``eps``; outputs ``e_gen_lam_min_rbf``, ``e_gen_lam_min_quad`` (mean ``E_gen`` at the
+        smallest ridge), ``gap_lam_min`` (their paired difference, quad minus rbf), its standard
+        error ``gap_lam_min_sem`` and per-draw values ``gap_lam_min_repeats``;
+        ``e_mem_lam_max_rbf``, ``e_mem_lam_max_quad`` and their ``_sem`` (at the largest ridge);
+        ``e_gen_best_rbf``, ``e_gen_best_quad`` (smallest mean ``E_gen`` over the ridges) with
+        ``e_mem_best_rbf``, ``e_mem_best_quad`` there; the Gaussian theory of the pair at the
+        smallest and largest ridge, ``theory_e_gen_lam_min``, ``theory_e_mem_lam_max``.
+    """
+    from .theory import erm
+
+    K, R = quad.shape[0], quad.e_gen_repeats.shape[-1]
+    if rbf.shape[0] != K:
+        raise ValueError(f"The sweeps 'rbf' and 'quad' must have as many kernels. Got {rbf.shape[0]} "
+                         f"and {K}.")
+    for name in _SAME_SETTINGS:
+        _check_same_setting((rbf, quad), name, "sweeps 'rbf' and 'quad'")
+    if not np.array_equal(rbf.lam[0], quad.lam[0]):
+        raise ValueError("The sweeps 'rbf' and 'quad' must share the ridges 'lams'.")
+    for name in ("mu1", "mustar"):
+        if not np.allclose(rbf[name][:, 0], quad[name][:, 0], rtol=1e-12, atol=0.0):
+            raise ValueError(f"Row k of 'quad' must be the twin of row k of 'rbf' (the same '{name}').")
+    rbf = select_draws(rbf, R)
+    j0, j1 = int(np.argmin(quad.lam[0])), int(np.argmax(quad.lam[0]))
+    k = np.arange(K)
+    gap = quad.e_gen_repeats[:, j0] - rbf.e_gen_repeats[:, j0]
+    gaps = _error_outputs({"gap_lam_min": gap})
+    mu1, mustar = quad.mu1[:, 0], quad.mustar[:, 0]
+    alpha, eps = float(quad.alpha.flat[0]), float(quad.eps.flat[0])
+    lams = quad.lam[0][[j0, j1]]
+    th = erm(alpha, eps, lams[None, :], loss="square", mu1=mu1[:, None], mustar=mustar[:, None])
+    outputs = {"gap_lam_min": gaps["gap_lam_min"], "gap_lam_min_sem": gaps["gap_lam_min_sem"],
+               "gap_lam_min_repeats": gap,
+               "theory_e_gen_lam_min": th.e_gen[:, 0], "theory_e_mem_lam_max": th.e_mem[:, 1]}
+    for tag, r in (("rbf", rbf), ("quad", quad)):
+        jb = np.nanargmin(r.e_gen, axis=1)
+        outputs |= {f"e_gen_lam_min_{tag}": r.e_gen[:, j0], f"e_mem_lam_max_{tag}": r.e_mem[:, j1],
+                    f"e_mem_lam_max_{tag}_sem": r.e_mem_sem[:, j1],
+                    f"e_gen_best_{tag}": r.e_gen[k, jb], f"e_mem_best_{tag}": r.e_mem[k, jb]}
+    return Result({"theta": quad.theta[:, 0], "mu1": mu1, "mustar": mustar, "repeats": R,
+                   "alpha": alpha, "eps": eps}, outputs,
+                  converged=np.asarray(th.converged).all(axis=1),
+                  trailing={"gap_lam_min_repeats": "repeat"})
 
 
 @validated(alpha=_ALPHA, eps=_EPS, gamma=Interval(0.0, np.inf, low_open=True), lams=ridges,

@@ -12,7 +12,7 @@ import numpy as np
 
 __all__ = ["use_book_style", "theory_line", "simulation_points", "tradeoff_axes", "rate_axes",
            "legend_above", "figure_legend", "panel_label", "plot_angle_sweeps", "plot_bandwidths",
-           "LABELS", "FIGURE_FORMAT"]
+           "plot_kernel_twins", "LABELS", "FIGURE_FORMAT"]
 
 #: Format of the figures a notebook shows: vector graphics, crisp at every zoom (``"retina"``, a
 #: PNG at twice the resolution, is the alternative for figures with very many points).
@@ -240,4 +240,33 @@ def plot_bandwidths(axes, res, bandwidths, theory_curves, fine, *, highlight=Non
                       label=r"CIFAR10-RAF, best $\lambda$")
     for ax in axes[1]:
         _bandwidth_axis(ax, bandwidths)
+    return axes
+
+
+def plot_kernel_twins(axes, quad, rbf, theory_curves, labels, *, highlight=None):
+    """Quadratic kernels and their RBF twins on CIFAR10-RAF, with their shared theory (Fig. 14 left).
+
+    ``axes[0]``: the quadratic kernels (points: mean and standard error over the draws of
+    ``quad``); ``axes[1]``: the RBF kernels with the same ``(mu1, mustar)`` on the same draws
+    (``rbf``, e.g. cut with :func:`raf.cifar.select_draws`). In both, the Gaussian-RAF theory of
+    each pair (lines, ``theory_curves`` of shape (K, L')), which is one curve for both kernels.
+    Row ``k`` of ``quad``, ``rbf`` and ``theory_curves`` is one pair, labelled ``labels[k]``; the
+    colours are those of :func:`plot_bandwidths`. The legend (one entry per pair) and the panel
+    names go above the axes.
+    """
+    K = len(labels)
+    colors = plt.cm.viridis(np.linspace(0.0, 0.9, K))
+    names = (f"quadratic kernels, CIFAR10-RAF ({quad.e_gen_repeats.shape[-1]} draws)",
+             f"RBF twins, the same draws")
+    for ax, res, name in zip(axes, (quad, rbf), names):
+        for k in range(K):
+            big = k == highlight
+            theory_line(ax, theory_curves.e_gen[k], theory_curves.e_mem[k], color=colors[k],
+                        lw=2.6 if big else 1.3, alpha=0.8)
+            simulation_points(ax, res.e_gen[k], res.e_mem[k], xerr=res.e_gen_sem[k],
+                              yerr=res.e_mem_sem[k], color=colors[k], ms=6 if big else 4,
+                              mfc="white" if res is quad else None, label=labels[k])
+        tradeoff_axes(ax)
+        panel_label(ax, name, fontsize=10)
+    axes[-1].plot([], [], color="0.35", lw=1.3, label="Gaussian RAF theory (one per pair)")
     return axes

@@ -18,9 +18,18 @@ from raf.cifar import (
     cifar10_raf,
     cifar10_raf_errors,
     distance_summary,
+    join_kernels,
     linear_part_errors,
+    quadratic_twins,
+    select_draws,
+    twin_summary,
 )
-from raf.image_kernels import bandwidth_for_angle, kernel_coefficients, kernel_matrices
+from raf.image_kernels import (
+    bandwidth_for_angle,
+    kernel_coefficients,
+    kernel_matrices,
+    kernel_spec_coefficients,
+)
 from raf.datasets import CIFAR10, CIFAR10_CLASSES
 
 SHARED = os.environ.get("RAF_CIFAR10")
@@ -179,6 +188,63 @@ def test_kernel_spec_errors(fake):
         next(kernel_matrices(ds.X_train, ds.X_test, [("laplace", 1.0)]))
     with pytest.raises(ValueError, match="'gamma' parameter"):
         next(kernel_matrices(ds.X_train, ds.X_test, [("rbf", -1.0)]))
+    bad = [(("quadratic", 0.0, 0.0), "not both be 0"), (("quadratic", -0.1, 1.0), "'mu1' parameter"),
+           (("quadratic", 0.5, np.nan), "'mustar' parameter"), (("quadratic", 1, 1, -1), "'c0' parameter"),
+           (("quadratic", 1.0), "'quadratic' kernel must be"), (("rbf", 1.0, 2.0), "must be a pair"),
+           ("quadratic:a,b", "numbers"), ("rbf", "'gamma' parameter")]
+    for spec, match in bad:
+        with pytest.raises(ValueError, match=match):
+            next(kernel_matrices(ds.X_train, ds.X_test, [("rbf", 1.0), spec]))
+
+
+def test_free_quadratic_gram_is_the_formula(fake):
+    """("quadratic", mu1, mustar, c0): K = c0 + mu1^2 t + mustar^2 t^2, t = x.x'/(D/2) (Eq. (221))."""
+    from raf.kernels import truncated_quadratic
+
+    ds = cifar10_raf(0.05, 0.2, seed=0, data=fake, n_test=20)
+    X, Xt = ds.X_train, ds.X_test
+    s = D_CIFAR * X.shape[0] / (X.shape[0] - 1)  # half the mean squared distance (exact, z-scored)
+    specs = [("quadratic", 0.3, 0.7), ("quadratic", 0.3, 0.7, 0.25), "quadratic:0.6,0.0,1.5"]
+    mats = list(kernel_matrices(X, Xt, specs, dtype=np.float64))
+    assert [m[0] for m in mats] == [("quadratic", 0.3, 0.7, 0.0), ("quadratic", 0.3, 0.7, 0.25),
+                                    ("quadratic", 0.6, 0.0, 1.5)]
+    for (spec, K, Kt) in mats:
+        k = truncated_quadratic(spec[1], spec[2], c0=spec[3])
+        np.testing.assert_allclose(K, k(X @ X.T / s), rtol=1e-10)
+        np.testing.assert_allclose(Kt, k(Xt @ X.T / s), rtol=1e-10)
+    # the matched quadratic of Fig. 14 right is the free quadratic with the RBF's mu1, mustar, k(0)
+    g = 0.8
+    mu1, mustar, theta = kernel_coefficients(g)
+    (_, Q, Qt), (_, F, Ft) = kernel_matrices(X, Xt, [("quad", g), ("quadratic", mu1, mustar,
+                                                                     np.exp(-2 * g))])
+    np.testing.assert_array_equal(Q, F)
+    np.testing.assert_array_equal(Qt, Ft)
+    # the numbers the theory assigns: gamma NaN, the given (mu1, mustar), theta = arctan(mustar/mu1)
+    gq, m1, ms, th = kernel_spec_coefficients(("quadratic", 0.3, 0.7))
+    assert np.isnan(gq) and (m1, ms) == (0.3, 0.7) and th == pytest.approx(np.arctan(0.7 / 0.3))
+    assert kernel_spec_coefficients(("quad", g)) == pytest.approx((g, mu1, mustar, theta))
+    assert kernel_spec_coefficients(("quadratic", 0.0, 1.0))[3] == pytest.approx(np.pi / 2)
+
+
+def test_free_quadratic_errors_are_invariant_under_scaling(fake):
+    """(mu1, mustar, c0, lam) -> (c mu1, c mustar, c^2 c0, c^2 lam) leaves KRR unchanged: K -> c^2 K.
+
+    One draw, float64; c = 2 scales the Gram matrix exactly, so at most a prediction within
+    round-off of 0 could flip (none does here).
+    """
+    lams = np.geomspace(1e-3, 1e4, 8)  # the synthetic images overlap strongly: large ridges
+    mu1, mustar, c0, c = 0.4, 0.6, 0.3, 2.0
+    kw = dict(repeats=1, seed=2, data=fake, n_test=100, dtype=np.float64)
+    a = cifar10_raf_errors(0.08, 0.2, kernels=[("quadratic", mu1, mustar, c0)], lams=lams, **kw)
+    b = cifar10_raf_errors(0.08, 0.2, kernels=[("quadratic", c * mu1, c * mustar, c**2 * c0)],
+                           lams=c**2 * lams, **kw)
+    for name in ("e_gen", "e_mem", "e_train_rule"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    assert 0 < a.e_mem[0, -1] and a.e_mem[0, 0] == 0.0  # the errors do move along the path
+    # the result carries the theory's numbers: the same angle for both, no bandwidth
+    np.testing.assert_allclose(a.theta, b.theta)
+    assert a.kernel[0, 0] == "quadratic" and np.isnan(a.gamma[0, 0]) and a.c0[0, 0] == c0
+    np.testing.assert_allclose(b.mu1, c * mu1)
 
 
 # ----------------------------------------------------------------------------------
@@ -219,6 +285,51 @@ def test_sweep_on_synthetic_classes(fake):
     header, trows = bandwidth_table(summ, [0.5, 2.0])
     assert len(header) == 7 and len(trows) == 2 and trows[1][0] == "2"
     assert trows[0][4] == f"{res.e_gen[0, 0]:.3f} ± {res.e_gen_sem[0, 0]:.3f}"
+
+
+def test_quadratic_twins_on_the_same_draws(fake):
+    """Fig. 14 left: free quadratics with the RBF's (mu1, mustar), cut and joined sweeps, pairs."""
+    from raf.theory import erm
+
+    gammas = [0.3, 1.0]
+    lams = np.geomspace(1e-3, 1e3, 5)
+    specs = quadratic_twins(gammas)
+    for (fam, m1, ms, c0), g in zip(specs, gammas):
+        assert fam == "quadratic" and c0 == pytest.approx(np.exp(-2 * g))
+        assert (m1, ms) == pytest.approx(kernel_coefficients(g)[:2])
+    kw = dict(lams=lams, seed=4, data=fake, n_test=100)
+    rbf = cifar10_raf_errors(0.08, 0.2, kernels=[("rbf", g) for g in gammas] + [("quad", 1.0)],
+                             repeats=3, **kw)
+    quad0 = cifar10_raf_errors(0.08, 0.2, kernels=specs[:1], repeats=2, **kw)
+    # cutting to the first draws: the same numbers as a sweep with fewer repeats
+    cut = select_draws(rbf, 2, kernels=[2])
+    again = cifar10_raf_errors(0.08, 0.2, kernels=[("quad", 1.0)], repeats=2, **kw)
+    for name in ("e_gen", "e_gen_sem", "e_mem", "e_mem_repeats"):
+        np.testing.assert_array_equal(cut[name], again[name])
+    assert cut.kernel[0, 0] == "quad" and cut.e_gen_repeats.shape == (1, 5, 2)
+    # joined in order: the free quadratic at 0.3, then the matched one at 1.0 (the same kernel)
+    quad = join_kernels(quad0, cut)
+    assert quad.shape == (2, 5) and quad.kernel[:, 0].tolist() == ["quadratic", "quad"]
+    np.testing.assert_allclose(quad.mu1[:, 0], rbf.mu1[:2, 0])
+    np.testing.assert_array_equal(quad.e_gen_repeats[0], quad0.e_gen_repeats[0])
+    with pytest.raises(ValueError, match="same number of draws"):
+        join_kernels(quad0, rbf)
+    with pytest.raises(ValueError, match="'alpha'"):
+        join_kernels(quad0, cifar10_raf_errors(0.09, 0.2, kernels=specs[:1], repeats=2, **kw))
+    with pytest.raises(ValueError, match="at most the 3 draws"):
+        select_draws(rbf, 4)
+    # pairs: paired differences over the quadratics' draws, theory shared by the pair
+    tw = twin_summary(rbf[:2], quad)
+    gap = quad.e_gen_repeats[:, 0] - rbf.e_gen_repeats[:2, 0, :2]
+    np.testing.assert_allclose(tw.gap_lam_min, gap.mean(axis=1))
+    np.testing.assert_allclose(tw.gap_lam_min_sem, gap.std(axis=1, ddof=1) / np.sqrt(2))
+    np.testing.assert_allclose(tw.e_gen_lam_min_rbf, rbf.e_gen_repeats[:2, 0, :2].mean(axis=1))
+    np.testing.assert_array_equal(tw.e_mem_lam_max_quad, quad.e_mem[:, -1])
+    th = erm(0.08, 0.2, lams[-1], mu1=rbf.mu1[:2, 0], mustar=rbf.mustar[:2, 0])
+    np.testing.assert_allclose(tw.theory_e_mem_lam_max, th.e_mem)
+    assert tw.converged.all() and int(tw.repeats[0]) == 2
+    with pytest.raises(ValueError, match="twin"):
+        twin_summary(rbf[1::-1], quad)
 
 
 def test_float32_matches_float64_on_synthetic(fake):

@@ -61,7 +61,7 @@ def test_entries_link_figures_that_exist():
 
 def test_items_not_reproduced_say_why():
     partial = {it["item"]: it.get("missing", "") for it in ITEMS if it.get("missing")}
-    assert set(partial) == {"Fig. 14", "Fig. 16"}
+    assert set(partial) == {"Fig. 16"}
     for item, why in partial.items():
         assert "not reproduced" in why and len(why.split()) > 12, (item, why)
 

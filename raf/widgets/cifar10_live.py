@@ -159,7 +159,7 @@ def cifar10_results_explorer(results, *, bandwidth=None, lam=None):
     """
     import ipywidgets as w
 
-    from raf.plotting import LABELS, simulation_points, theory_line, tradeoff_axes
+    from raf.plotting import LABELS, legend_above, simulation_points, theory_line, tradeoff_axes
 
     from .base import Explorer
 
@@ -188,8 +188,7 @@ def cifar10_results_explorer(results, *, bandwidth=None, lam=None):
         simulation_points(ax0, s["e_gen"], s["e_mem"], xerr=s["e_gen_sem"], yerr=s["e_mem_sem"],
                           color="C1", label=f"CIFAR10-RAF, {s['repeats']} draws (± s.e.)")
         ax0.plot(s["theory_e_gen_at"], s["theory_e_mem_at"], "ko", ms=7, label=rf"theory at $\lambda={lam:.2g}$")
-        ax0.set_title(label, fontsize=10)
-        ax0.legend(loc="center right", fontsize=8)
+        legend_above(ax0, ncol=2, fontsize=8, title=label, title_fontsize=9)  # off the data
         theory_line(ax1, s["lam_dense"], s["theory_e_gen"], color="C0", label=r"theory $E_{\rm gen}$")
         theory_line(ax1, s["lam_dense"], s["theory_e_mem"], color="C3", label=r"theory $E_{\rm mem}$")
         simulation_points(ax1, s["lams"], s["e_gen"], yerr=s["e_gen_sem"], color="C0", mfc="white",
@@ -201,10 +200,11 @@ def cifar10_results_explorer(results, *, bandwidth=None, lam=None):
         ax1.set_xlabel(LABELS["lam"])
         ax1.set_ylabel("error")
         ax1.set_ylim(bottom=0)
-        ax1.legend(loc="center left", fontsize=8)
+        legend_above(ax1, ncol=2, fontsize=8, title=" ", title_fontsize=9)  # rows level with ax0's
         # Fixed margins rather than tight_layout(): the layout does not change between redraws,
-        # and tight_layout would lay out every text once more (half the cost of a redraw).
-        fig.subplots_adjust(left=0.07, right=0.985, bottom=0.13, top=0.92, wspace=0.22)
+        # and tight_layout would lay out every text once more (half the cost of a redraw). The top
+        # margin holds the two legends above the axes.
+        fig.subplots_adjust(left=0.07, right=0.985, bottom=0.12, top=0.8, wspace=0.22)
         return s
 
-    return Explorer(controls, draw, figsize=(10.5, 4.2), readout=READOUT)
+    return Explorer(controls, draw, figsize=(10.5, 4.8), readout=READOUT)

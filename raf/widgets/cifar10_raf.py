@@ -23,7 +23,7 @@ def explore(fig, *, alpha, eps, gamma, rule_pos, rule_neg, fact_class, data, see
     One repeat, RBF kernel of bandwidth ``gamma``, square loss: cheap for ``alpha <= 0.5``
     (``n <= 1536``).
     """
-    from ..plotting import LABELS, simulation_points, theory_line
+    from ..plotting import LABELS, legend_above, simulation_points, theory_line
     from ..theory import erm
 
     if lams is None:
@@ -48,7 +48,8 @@ def explore(fig, *, alpha, eps, gamma, rule_pos, rule_neg, fact_class, data, see
     ax.set_ylabel(LABELS["e_mem"])
     ax.set_xlim(0, 0.55)
     ax.set_ylim(-0.02, 0.55)
-    ax.legend(loc="upper right", fontsize=8)
+    legend_above(ax, ncol=1, fontsize=8)  # off the data
+    fig.tight_layout()
     return dict(alpha=float(alpha), eps=float(eps), gamma=float(gamma),
                 rule_classes=(rule_pos, rule_neg), fact_class=fact_class,
                 lams=np.asarray(lams).tolist(), e_gen=eg.tolist(), e_mem=em.tolist(),
