@@ -33,6 +33,7 @@ import scipy.linalg
 
 from ._validation import Interval, check_choice, check_range, validated
 from .result import Result
+from .svm import _FreeBlock
 from .svm import _solve as _solve_dual
 from .theory.channels import LOSSES
 
@@ -330,10 +331,11 @@ def _dual_path(K_train, y_train, lams, features, tol):
     coef = np.empty((n, L))
     converged, kkt, nit = np.zeros(L, bool), np.full(L, np.nan), np.zeros(L, int)
     a = C_prev = None
+    block = _FreeBlock(Q)  # factorisations shared along the path
     for j in np.argsort(-lams, kind="stable"):  # large lam (small C) first
         C = np.inf if lams[j] == 0 else 1.0 / lams[j]
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            res = _solve_dual(Q, C, a, C_prev, features, y_train, tol, 30)
+            res = _solve_dual(Q, C, a, C_prev, features, y_train, tol, 30, block)
         converged[j], kkt[j], nit[j] = res.success, float(res.residual), int(res.n_iter)
         if res.success:
             a, C_prev = res.a, C
