@@ -48,9 +48,17 @@ def _kkt_of(Q, x, C):
 # -- stage 1: active set --------------------------------------------------------------------------
 
 
-def _border_flops(p, k):
-    """Flops of appending ``k`` rows to a Cholesky factor of ``p`` rows."""
-    return p * p * k + p * k * k + k ** 3 / 3.0
+def _cost(p, k, j, cap):
+    """Cost in units of a triangular-solve flop of keeping ``p`` rows of the factor, ``j`` of them
+    projected out, and bordering ``k`` rows (``p = j = 0``: a fresh factorisation).
+
+    Weights from timings at ``n ~ 3000`` on one core: ``potrf`` (with the copy of the block)
+    runs at about half the flop rate of ``trsm``; ``syrk`` at the rate of ``trsm``.
+    """
+    if p == 0:
+        return 2.0 * k ** 3 / 3.0
+    border = cap * cap * k + p * k * k + 2.0 * k ** 3 / 3.0 if k else 0.0
+    return border + cap * cap * j + cap * j * j + j ** 3 / 3.0
 
 
 class _FreeBlock:
@@ -63,26 +71,28 @@ class _FreeBlock:
     * the factor of a prefix of ``G`` is the leading block of ``L``: indices of ``G`` leaving
       the free set can be dropped by truncating ``G`` before the first of them;
     * indices of ``F`` outside ``G`` are appended to ``G`` by bordering the factor
-      (``X = L^{-1} Q_GA``, ``L_S = chol(Q_AA - X^T X)``, ``O(|G|^2 |A|)``, the work a fresh
-      factorisation would spend on those rows);
+      (``X = L^{-1} Q_GA``, ``L_S = chol(Q_AA - X^T X)``: the work a fresh factorisation would
+      spend on those rows);
     * indices ``R`` of ``G`` outside ``F`` that are kept are held at zero by a projection: with
-      ``W = L^{-1} E_R`` (columns of the identity on ``R``), ``x = L^{-T} (I - P_W) L^{-1} r``,
-      ``P_W`` the orthogonal projector on the range of ``W`` (QR of ``W``), is ``Q_FF^{-1} r`` on
-      ``F`` and zero on ``R``, ``O(|G|^2 |R|)``.
+      ``W = L^{-1} E_R`` (columns of the identity on ``R``) and ``P = W (W^T W)^{-1} W^T``,
+      ``x = L^{-T} (I - P) L^{-1} r`` is ``Q_FF^{-1} r`` on ``F`` and zero on ``R``, for
+      ``O(|G|^2 |R|)``. (``W^T W = (Q_GG^{-1})_RR`` is no worse conditioned than ``Q_GG``.)
 
-    Where to truncate, what to project, or whether to factorise ``Q_FF`` afresh is chosen by a
-    flop count. A solve through the kept factor is checked on the gradient ``Q a - 1`` on ``F``
-    (what the KKT test measures) and refined (at most ``REFINE`` steps, each one matrix-vector
-    product and two triangular solves) until ``max |Q a - 1|_F <= target``. If the refinement
-    stalls (an ill-conditioned ``Q_GG``: wide kernels at small ridges) or the bordered factor
-    does not exist numerically, ``Q_FF`` is factorised afresh and used as it is, as the plain
-    active-set method does. ``counts`` records the path of each solve.
+    Where to truncate and what to project, or whether to factorise ``Q_FF`` afresh, is chosen by
+    an operation count (:func:`_cost`). A solve through a kept factor is checked on the gradient
+    ``Q a - 1`` on ``F`` (what the KKT test measures) and refined, at most ``REFINE`` steps of one
+    matrix-vector product and two triangular solves each, until ``max |Q a - 1|_F <= target``.
+    If the refinement stalls (an ill-conditioned ``Q_GG``: wide kernels at small ridges) or a
+    factorisation fails numerically, ``Q_FF`` is factorised afresh and used as it is, as the
+    plain active-set method does. Free sets below ``MIN_SIZE`` are always solved afresh.
+    ``counts`` records the path of each solve.
 
-    The factor lives in a Fortran-ordered ``(cap, cap)`` buffer, rows past ``len(G)`` those of the
-    identity, so that bordering and truncating write in place.
+    The factor lives in a Fortran-ordered ``(cap, cap)`` buffer whose rows past ``len(G)`` are
+    those of the identity, so that bordering and truncating write in place and every solve runs
+    on the whole buffer without copies.
     """
 
-    #: free sets smaller than this are factorised afresh (cheap; Python overhead dominates)
+    #: free sets smaller than this are factorised afresh without touching the kept factor
     MIN_SIZE = 200
     #: refinement steps before falling back to a fresh factorisation
     REFINE = 3
@@ -94,8 +104,8 @@ class _FreeBlock:
         self.pos = np.full(self.n, -1)  # row of each index in the factor, -1 outside G
         self.L = np.zeros((0, 0), order="F")  # lower factor of Q_GG in L[:len(G), :len(G)]
         self.exact = None  # mask of F when the base is a fresh factorisation of exactly Q_FF
-        self.counts = {"fresh": 0, "reused": 0, "updated": 0, "projected": 0, "refined": 0,
-                       "fallback": 0}
+        self.counts = {"small": 0, "fresh": 0, "reused": 0, "updated": 0, "projected": 0,
+                       "refined": 0, "fallback": 0}
 
     # -- the factor --
 
@@ -118,70 +128,66 @@ class _FreeBlock:
             self.pos[self.order[p:]] = -1
             self.order = self.order[:p]
 
-    def _fresh(self, idx):
-        """Factor ``Q_FF`` afresh (the base becomes ``F``); False when singular."""
-        self._truncate(0)
-        try:
-            L = cholesky(self.Q[np.ix_(idx, idx)], lower=True, check_finite=False)
-        except LinAlgError:
-            return False
-        self._reserve(idx.size)
-        self.L[:idx.size, :idx.size] = L
-        self.order = idx
-        self.pos[idx] = np.arange(idx.size)
-        return True
-
     def _border(self, add):
-        """Append the indices ``add`` to the base; False when the bordered factor fails."""
+        """Append the indices ``add`` to the base (from scratch when it is empty); False when
+        the factorisation fails numerically."""
         g, k = self.order.size, add.size
         self._reserve(g + k)
-        B = np.zeros((self.L.shape[0], k), order="F")
-        B[:g] = self.Q[np.ix_(self.order, add)]
-        X = solve_triangular(self.L, B, lower=True, check_finite=False)[:g]  # whole buffer
+        S = self.Q[np.ix_(add, add)]
+        if g:
+            B = np.zeros((self.L.shape[0], k), order="F")
+            B[:g] = self.Q[np.ix_(self.order, add)]
+            X = solve_triangular(self.L, B, lower=True, check_finite=False)[:g]
+            S -= X.T @ X
         try:
-            LS = cholesky(self.Q[np.ix_(add, add)] - X.T @ X, lower=True, check_finite=False)
+            LS = cholesky(S, lower=True, check_finite=False)
         except LinAlgError:
             return False
-        self.L[g:g + k, :g] = X.T
+        if g:
+            self.L[g:g + k, :g] = X.T
         self.L[g:g + k, g:g + k] = LS
         self.order = np.concatenate([self.order, add])
         self.pos[add] = np.arange(g, g + k)
         return True
 
+    def _plan(self, free, idx):
+        """Rows of the base to keep and rows among them to project out (``(0, [])``: afresh).
+
+        Truncating before the ``j``-th row of ``G`` outside ``F`` keeps ``p`` rows, ``j`` of them
+        projected out, and borders the ``k`` remaining indices of ``F``.
+        """
+        removed = np.flatnonzero(~free[self.order])  # rows of G outside F, ascending
+        p = np.append(removed, self.order.size)
+        cap = max(self.L.shape[0], idx.size)
+        costs = [_cost(float(p[j]), float(idx.size - p[j] + j), float(j), cap)
+                 for j in range(p.size)]
+        best = int(np.argmin(costs))
+        if costs[best] >= _cost(0.0, float(idx.size), 0.0, cap):
+            return 0, removed[:0]
+        return int(p[best]), removed[:best]
+
     # -- solves on the base --
 
     def _projector(self, removed):
-        """Orthonormal basis of ``L^{-1} E_R`` for the rows ``removed`` (None when empty)."""
+        """``(W, chol(W^T W))`` for ``W = L^{-1} E_R``; None when ``R`` is empty; False when
+        ``W^T W`` is numerically singular."""
         if removed.size == 0:
             return None
         E = np.zeros((self.L.shape[0], removed.size), order="F")
         E[removed, np.arange(removed.size)] = 1.0
         W = solve_triangular(self.L, E, lower=True, check_finite=False)
-        return np.linalg.qr(W)[0]
+        try:
+            return W, cho_factor(W.T @ W, lower=True, check_finite=False)
+        except LinAlgError:
+            return False
 
-    def _apply(self, r, P):
-        """``L^{-T} (I - P P^T) L^{-1} r`` on the whole buffer (rows past the base pass through)."""
+    def _apply(self, r, proj):
+        """``L^{-T} (I - P) L^{-1} r`` on the whole buffer (rows past the base pass through)."""
         y = solve_triangular(self.L, r, lower=True, check_finite=False)
-        if P is not None:
-            y -= P @ (P.T @ y)
+        if proj is not None:
+            W, cw = proj
+            y -= W @ cho_solve(cw, W.T @ y, check_finite=False)
         return solve_triangular(self.L, y, lower=True, trans="T", check_finite=False)
-
-    def _plan(self, free, idx):
-        """Rows to truncate the base to, and the kept rows to project out; None: start afresh.
-
-        Truncating before the ``j``-th row of ``G`` outside ``F`` keeps ``p`` rows, ``j`` of them
-        projected out, and borders the ``k`` remaining indices of ``F``; the cheapest ``j`` by
-        flop count wins unless a fresh factorisation is cheaper still.
-        """
-        removed = np.flatnonzero(~free[self.order]).astype(float)  # rows of G outside F
-        j = np.arange(removed.size + 1, dtype=float)
-        p = np.append(removed, self.order.size)
-        k = idx.size - (p - j)
-        flops = _border_flops(p, k) + (p + k) ** 2 * j + 4.0 * (p + k) * j * j
-        best = int(np.argmin(flops))
-        if flops[best] >= _border_flops(0.0, idx.size):
-            return None
-        return int(p[best]), removed[:best].astype(np.intp)
 
     # -- the solve --
 
@@ -197,47 +203,61 @@ class _FreeBlock:
         if idx.size == 0:
             return a, Q @ a - 1.0
         rhs = 1.0 - Q @ a if up.any() else np.ones(self.n)  # r = 1 - C Q_{F,up} 1 (on F)
+        if idx.size < self.MIN_SIZE:
+            self.counts["small"] += 1
+            try:
+                cl = cho_factor(Q[np.ix_(idx, idx)], lower=True, check_finite=False)
+            except LinAlgError:
+                return None, None
+            a[idx] = cho_solve(cl, rhs[idx], check_finite=False)
+            return self._finish(a)
         if self.exact is not None and np.array_equal(free, self.exact):  # same block: reuse
             self.counts["reused"] += 1
-            return self._finish(a, idx, self._apply(self._padded(idx, rhs[idx]), None))
-        plan = self._plan(free, idx) if idx.size >= self.MIN_SIZE else None
-        if plan is not None:
-            g = self._update_solve(a, free, idx, rhs, target, *plan)
+            return self._finish(self._place(a, idx, self._apply(self._padded(idx, rhs), None)))
+        p, project = self._plan(free, idx)
+        if p > 0:
+            g = self._update_solve(a, free, idx, rhs, target, p, project)
             if g is not None:
                 return a, g
             self.counts["fallback"] += 1
         self.counts["fresh"] += 1
         self.exact = None
-        if not self._fresh(idx):
+        self._truncate(0)
+        if not self._border(idx):
             return None, None
         self.exact = free.copy()
-        return self._finish(a, idx, self._apply(self._padded(idx, rhs[idx]), None))
+        return self._finish(self._place(a, idx, self._apply(self._padded(idx, rhs), None)))
 
-    def _padded(self, idx, values):
+    def _padded(self, idx, rhs):
         r = np.zeros(self.L.shape[0])
-        r[self.pos[idx]] = values
+        r[self.pos[idx]] = rhs[idx]
         return r
 
-    def _finish(self, a, idx, x):
+    def _place(self, a, idx, x):
         a[idx] = x[self.pos[idx]]
+        return a
+
+    def _finish(self, a):
         if not np.all(np.isfinite(a)):
             return None, None
         return a, self.Q @ a - 1.0
 
     def _update_solve(self, a, free, idx, rhs, target, p, project):
         """Set ``a`` on ``free`` from the truncated, bordered base, refined to ``target``;
-        return ``g = Q a - 1``, or None to refactorise (``a`` then overwritten on ``free``)."""
+        return ``g = Q a - 1``, or None to start afresh (``a`` then overwritten on ``free``)."""
         self.exact = None
         self._truncate(p)
         add = idx[self.pos[idx] < 0]
         if add.size and not self._border(add):
             return None
+        proj = self._projector(project)
+        if proj is False:
+            return None
         self.counts["updated"] += 1
         self.counts["projected"] += int(project.size > 0)
-        P = self._projector(project)
         rows = self.pos[idx]
-        r = self._padded(idx, rhs[idx])
-        x = self._apply(r, P)
+        r = self._padded(idx, rhs)
+        x = self._apply(r, proj)
         last = np.inf
         for step in range(self.REFINE + 1):
             a[idx] = x[rows]
@@ -252,7 +272,7 @@ class _FreeBlock:
             last = err
             self.counts["refined"] += 1
             r[rows] = -g[idx]
-            x = x + self._apply(r, P)
+            x = x + self._apply(r, proj)
         return None
 
 
