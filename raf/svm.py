@@ -48,17 +48,15 @@ def _kkt_of(Q, x, C):
 # -- stage 1: active set --------------------------------------------------------------------------
 
 
-def _cost(p, k, j, cap):
-    """Cost in units of a triangular-solve flop of keeping ``p`` rows of the factor, ``j`` of them
-    projected out, and bordering ``k`` rows (``p = j = 0``: a fresh factorisation).
-
-    Weights from timings at ``n ~ 3000`` on one core: ``potrf`` (with the copy of the block)
-    runs at about half the flop rate of ``trsm``; ``syrk`` at the rate of ``trsm``.
-    """
-    if p == 0:
-        return 2.0 * k ** 3 / 3.0
-    border = cap * cap * k + p * k * k + 2.0 * k ** 3 / 3.0 if k else 0.0
-    return border + cap * cap * j + cap * j * j + j ** 3 / 3.0
+def _plan_costs(f, p, j, new, cap):
+    """Cost, in triangular-solve flops, of each way to reach a factorisation for ``f`` free
+    indices: keep ``p`` rows of the base, project ``j`` of them out (``new`` of those not yet
+    in the cache) and border the ``k = f - p + j`` others. Weights from timings at ``n ~ 3000``
+    on one core: ``potrf`` with its copy of the block runs at half the flop rate of ``trsm`` and
+    ``syrk``."""
+    k = f - p + j
+    border = np.where(k > 0, cap * cap * k + p * k * k + 2.0 * k ** 3 / 3.0, 0.0)
+    return border + cap * cap * new + cap * j * j + j ** 3 / 3.0
 
 
 class _FreeBlock:
@@ -75,17 +73,19 @@ class _FreeBlock:
       spend on those rows);
     * indices ``R`` of ``G`` outside ``F`` that are kept are held at zero by a projection: with
       ``W = L^{-1} E_R`` (columns of the identity on ``R``) and ``P = W (W^T W)^{-1} W^T``,
-      ``x = L^{-T} (I - P) L^{-1} r`` is ``Q_FF^{-1} r`` on ``F`` and zero on ``R``, for
-      ``O(|G|^2 |R|)``. (``W^T W = (Q_GG^{-1})_RR`` is no worse conditioned than ``Q_GG``.)
+      ``x = L^{-T} (I - P) L^{-1} r`` is ``Q_FF^{-1} r`` on ``F`` and zero on ``R``.
+      (``W^T W = (Q_GG^{-1})_RR`` is no worse conditioned than ``Q_GG``.) The columns of ``W``
+      are kept from solve to solve (bordering extends them), so an index that stays out of the
+      free set costs one triangular solve once.
 
     Where to truncate and what to project, or whether to factorise ``Q_FF`` afresh, is chosen by
-    an operation count (:func:`_cost`). A solve through a kept factor is checked on the gradient
-    ``Q a - 1`` on ``F`` (what the KKT test measures) and refined, at most ``REFINE`` steps of one
-    matrix-vector product and two triangular solves each, until ``max |Q a - 1|_F <= target``.
-    If the refinement stalls (an ill-conditioned ``Q_GG``: wide kernels at small ridges) or a
-    factorisation fails numerically, ``Q_FF`` is factorised afresh and used as it is, as the
-    plain active-set method does. Free sets below ``MIN_SIZE`` are always solved afresh.
-    ``counts`` records the path of each solve.
+    an operation count (:func:`_plan_costs`). A solve through a kept factor is checked on the
+    gradient ``Q a - 1`` on ``F`` (what the KKT test measures) and refined, at most ``REFINE``
+    steps of one matrix-vector product and two triangular solves each, until
+    ``max |Q a - 1|_F <= target``. If the refinement stalls (an ill-conditioned ``Q_GG``: wide
+    kernels at small ridges) or a factorisation fails numerically, ``Q_FF`` is factorised afresh
+    and used as it is, as the plain active-set method does. Free sets below ``MIN_SIZE`` are
+    always solved afresh. ``counts`` records the path of each solve.
 
     The factor lives in a Fortran-ordered ``(cap, cap)`` buffer whose rows past ``len(G)`` are
     those of the identity, so that bordering and truncating write in place and every solve runs
@@ -103,6 +103,8 @@ class _FreeBlock:
         self.order = np.zeros(0, dtype=np.intp)  # the base G, in the order of the factor's rows
         self.pos = np.full(self.n, -1)  # row of each index in the factor, -1 outside G
         self.L = np.zeros((0, 0), order="F")  # lower factor of Q_GG in L[:len(G), :len(G)]
+        self.wrows = np.zeros(0, dtype=np.intp)  # rows of the base with a column in W
+        self.W = np.zeros((0, 0), order="F")  # W[:, i] = L^{-1} e_{wrows[i]}
         self.exact = None  # mask of F when the base is a fresh factorisation of exactly Q_FF
         self.counts = {"small": 0, "fresh": 0, "reused": 0, "updated": 0, "projected": 0,
                        "refined": 0, "fallback": 0}
@@ -114,10 +116,13 @@ class _FreeBlock:
         cap = self.L.shape[0]
         if size <= cap:
             return
-        new = np.eye(min(self.n, max(size, int(1.25 * cap))), order="F")
+        cap = min(self.n, max(size, int(1.25 * cap)))
         g = self.order.size
-        new[:g, :g] = self.L[:g, :g]
-        self.L = new
+        L = np.eye(cap, order="F")
+        L[:g, :g] = self.L[:g, :g]
+        W = np.zeros((cap, self.wrows.size), order="F")
+        W[:g] = self.W[:g]
+        self.L, self.W = L, W
 
     def _truncate(self, p):
         """Keep the first ``p`` indices of the base (their factor is the leading block)."""
@@ -127,6 +132,10 @@ class _FreeBlock:
             self.L[np.arange(p, g), np.arange(p, g)] = 1.0
             self.pos[self.order[p:]] = -1
             self.order = self.order[:p]
+            keep = self.wrows < p
+            self.W = np.asfortranarray(self.W[:, keep])
+            self.W[p:g] = 0.0
+            self.wrows = self.wrows[keep]
 
     def _border(self, add):
         """Append the indices ``add`` to the base (from scratch when it is empty); False when
@@ -145,6 +154,9 @@ class _FreeBlock:
             return False
         if g:
             self.L[g:g + k, :g] = X.T
+            if self.wrows.size:  # extend W: X^T w_1 + L_S w_2 = 0
+                self.W[g:g + k] = solve_triangular(LS, -(X.T @ self.W[:g]), lower=True,
+                                                   check_finite=False)
         self.L[g:g + k, g:g + k] = LS
         self.order = np.concatenate([self.order, add])
         self.pos[add] = np.arange(g, g + k)
@@ -156,28 +168,38 @@ class _FreeBlock:
         Truncating before the ``j``-th row of ``G`` outside ``F`` keeps ``p`` rows, ``j`` of them
         projected out, and borders the ``k`` remaining indices of ``F``.
         """
+        g = self.order.size
         removed = np.flatnonzero(~free[self.order])  # rows of G outside F, ascending
-        p = np.append(removed, self.order.size)
-        cap = max(self.L.shape[0], idx.size)
-        costs = [_cost(float(p[j]), float(idx.size - p[j] + j), float(j), cap)
-                 for j in range(p.size)]
+        cached = np.zeros(g, dtype=bool)
+        cached[self.wrows] = True
+        new = np.concatenate([[0], np.cumsum(~cached[removed])]).astype(float)
+        p = np.append(removed, g).astype(float)
+        cap = float(max(self.L.shape[0], idx.size))
+        costs = _plan_costs(float(idx.size), p, np.arange(p.size, dtype=float), new, cap)
         best = int(np.argmin(costs))
-        if costs[best] >= _cost(0.0, float(idx.size), 0.0, cap):
+        if costs[best] >= 2.0 * idx.size ** 3 / 3.0:  # a fresh factorisation is cheaper
             return 0, removed[:0]
         return int(p[best]), removed[:best]
 
     # -- solves on the base --
 
-    def _projector(self, removed):
-        """``(W, chol(W^T W))`` for ``W = L^{-1} E_R``; None when ``R`` is empty; False when
-        ``W^T W`` is numerically singular."""
-        if removed.size == 0:
+    def _projector(self, rows):
+        """``(W, chol(W^T W))`` for ``W = L^{-1} E_R``, ``R = rows``, from the cached columns;
+        None when ``R`` is empty; False when ``W^T W`` is numerically singular."""
+        keep = np.isin(self.wrows, rows)
+        if not keep.all():
+            self.W, self.wrows = np.asfortranarray(self.W[:, keep]), self.wrows[keep]
+        new = np.setdiff1d(rows, self.wrows)
+        if new.size:
+            E = np.zeros((self.L.shape[0], new.size), order="F")
+            E[new, np.arange(new.size)] = 1.0
+            Wn = solve_triangular(self.L, E, lower=True, check_finite=False)
+            self.W = np.asfortranarray(np.concatenate([self.W, Wn], axis=1))
+            self.wrows = np.concatenate([self.wrows, new])
+        if rows.size == 0:
             return None
-        E = np.zeros((self.L.shape[0], removed.size), order="F")
-        E[removed, np.arange(removed.size)] = 1.0
-        W = solve_triangular(self.L, E, lower=True, check_finite=False)
         try:
-            return W, cho_factor(W.T @ W, lower=True, check_finite=False)
+            return self.W, cho_factor(self.W.T @ self.W, lower=True, check_finite=False)
         except LinAlgError:
             return False
 
