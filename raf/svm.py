@@ -82,9 +82,11 @@ class _FreeBlock:
     an operation count (:func:`_plan_costs`). A solve through a kept factor is checked on the
     gradient ``Q a - 1`` on ``F`` (what the KKT test measures) and refined, at most ``REFINE``
     steps of one matrix-vector product and two triangular solves each, until
-    ``max |Q a - 1|_F <= target``. If the refinement stalls (an ill-conditioned ``Q_GG``: wide
-    kernels at small ridges) or a factorisation fails numerically, ``Q_FF`` is factorised afresh
-    and used as it is, as the plain active-set method does. Free sets below ``MIN_SIZE`` are
+    ``max |Q a - 1|_F <= target`` (or within twice what the last fresh factorisation reached,
+    when that was worse, up to ``FLOOR_CAP * target``). If the refinement stalls (an
+    ill-conditioned ``Q_GG``: wide kernels at small ridges) or a factorisation fails
+    numerically, ``Q_FF`` is factorised afresh and used as it is, as the plain active-set method
+    does; after ``MAX_STALLS`` such fallbacks in a row, every later solve is fresh. Free sets below ``MIN_SIZE`` are
     always solved afresh. ``counts`` records the path of each solve.
 
     The factor lives in a Fortran-ordered ``(cap, cap)`` buffer whose rows past ``len(G)`` are
@@ -96,6 +98,12 @@ class _FreeBlock:
     MIN_SIZE = 200
     #: refinement steps before falling back to a fresh factorisation
     REFINE = 3
+    #: an update is also accepted when within twice the residual of the last fresh solve (an
+    #: ill-conditioned ``Q`` where a fresh factorisation cannot reach ``target`` either), up to
+    #: this multiple of ``target``
+    FLOOR_CAP = 50.0
+    #: after this many fallbacks in a row every solve is fresh (``Q`` too ill-conditioned)
+    MAX_STALLS = 3
 
     def __init__(self, Q):
         self.Q = Q
@@ -106,8 +114,10 @@ class _FreeBlock:
         self.wrows = np.zeros(0, dtype=np.intp)  # rows of the base with a column in W
         self.W = np.zeros((0, 0), order="F")  # W[:, i] = L^{-1} e_{wrows[i]}
         self.exact = None  # mask of F when the base is a fresh factorisation of exactly Q_FF
-        self.counts = {"small": 0, "fresh": 0, "reused": 0, "updated": 0, "projected": 0,
-                       "refined": 0, "fallback": 0}
+        self.floor = 0.0  # max |Q a - 1|_F of the last fresh solve
+        self.stalls = 0  # fallbacks in a row
+        self.counts = {"small": 0, "fresh": 0, "reused": 0, "updated": 0, "truncated": 0,
+                       "projected": 0, "refined": 0, "fallback": 0}
 
     # -- the factor --
 
@@ -224,31 +234,42 @@ class _FreeBlock:
         a[up] = C
         if idx.size == 0:
             return a, Q @ a - 1.0
-        rhs = 1.0 - Q @ a if up.any() else np.ones(self.n)  # r = 1 - C Q_{F,up} 1 (on F)
         if idx.size < self.MIN_SIZE:
             self.counts["small"] += 1
+            rhs = np.ones(idx.size)
+            if up.any():
+                rhs -= C * Q[np.ix_(idx, up)].sum(axis=1)
             try:
                 cl = cho_factor(Q[np.ix_(idx, idx)], lower=True, check_finite=False)
             except LinAlgError:
                 return None, None
-            a[idx] = cho_solve(cl, rhs[idx], check_finite=False)
+            a[idx] = cho_solve(cl, rhs, check_finite=False)
             return self._finish(a)
+        # r = 1 - C Q_{F,up} 1, on all indices (Q is symmetric: few rows when few are at C)
+        n_up = int(np.count_nonzero(up))
+        rhs = 1.0 - (C * Q[up].sum(axis=0) if n_up < self.n // 4 else Q @ a) if n_up \
+            else np.ones(self.n)
         if self.exact is not None and np.array_equal(free, self.exact):  # same block: reuse
             self.counts["reused"] += 1
             return self._finish(self._place(a, idx, self._apply(self._padded(idx, rhs), None)))
-        p, project = self._plan(free, idx)
+        p, project = self._plan(free, idx) if self.stalls < self.MAX_STALLS else (0, None)
         if p > 0:
             g = self._update_solve(a, free, idx, rhs, target, p, project)
             if g is not None:
+                self.stalls = 0
                 return a, g
             self.counts["fallback"] += 1
+            self.stalls += 1
         self.counts["fresh"] += 1
         self.exact = None
         self._truncate(0)
         if not self._border(idx):
             return None, None
         self.exact = free.copy()
-        return self._finish(self._place(a, idx, self._apply(self._padded(idx, rhs), None)))
+        a, g = self._finish(self._place(a, idx, self._apply(self._padded(idx, rhs), None)))
+        if g is not None:  # what a fresh factorisation achieves: later updates may match it
+            self.floor = float(np.max(np.abs(g[idx])))
+        return a, g
 
     def _padded(self, idx, rhs):
         r = np.zeros(self.L.shape[0])
@@ -268,6 +289,7 @@ class _FreeBlock:
         """Set ``a`` on ``free`` from the truncated, bordered base, refined to ``target``;
         return ``g = Q a - 1``, or None to start afresh (``a`` then overwritten on ``free``)."""
         self.exact = None
+        self.counts["truncated"] += int(p < self.order.size)
         self._truncate(p)
         add = idx[self.pos[idx] < 0]
         if add.size and not self._border(add):
@@ -287,7 +309,7 @@ class _FreeBlock:
                 return None
             g = self.Q @ a - 1.0
             err = float(np.max(np.abs(g[idx])))
-            if err <= target:
+            if err <= max(target, min(2.0 * self.floor, self.FLOOR_CAP * target)):
                 return g
             if step == self.REFINE or err > 0.5 * last:
                 return None
