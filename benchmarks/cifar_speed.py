@@ -21,8 +21,9 @@ per draw and kernel, old and new alternate (their order swaps from kernel to ker
 change of machine load hits both), with one BLAS thread like the chapter's workers. It reports
 
 * square loss (float32, the chapter's 5 RBF kernels and the matched quadratic, 25 ridges): the
-  eigendecomposition (shared) and the predictions from it, old and new, and the largest
-  difference of the predictions relative to their scale;
+  eigendecomposition and the predictions from it, old and new, the largest difference of the
+  predictions relative to their scale and the predictions whose sign differs (with
+  ``--ab-reference`` both also against float64, the error that float32 itself makes);
 * hinge loss (float64, the 5 RBF kernels, 13 ridges, ``svm_tol`` 1e-6): the whole warm-started
   path, old and new, convergence, KKT residual, iterations, predictions whose sign differs, and
   the largest change of ``E_gen`` and ``E_mem``;
@@ -67,6 +68,8 @@ def main(argv=None):
                     help="compare with raf/learners.py and raf/svm.py of this git revision")
     ap.add_argument("--ab-repeats", type=int, default=1)
     ap.add_argument("--no-krr", action="store_true", help="--ab: skip the square loss")
+    ap.add_argument("--ab-reference", action="store_true",
+                    help="--ab: also compare both KRR predictions with float64 ones")
     args = ap.parse_args(argv)
     if args.ab:
         from threadpoolctl import threadpool_limits
@@ -75,7 +78,7 @@ def main(argv=None):
 
         with threadpool_limits(1):
             out = ab_compare(args.ab, args.alpha, args.eps, args.ab_repeats, not args.no_krr,
-                             not args.no_svm)
+                             not args.no_svm, args.ab_reference)
         if args.json:
             with open(args.json, "w") as f:
                 json.dump(out, f, indent=1)
@@ -181,7 +184,7 @@ def _module_at(rev, path, name, svm=None):
     return mod
 
 
-def ab_compare(rev, alpha, eps, repeats, krr=True, svm=True):
+def ab_compare(rev, alpha, eps, repeats, krr=True, svm=True, reference=False):
     """Old (git ``rev``) against new (this tree), interleaved; see the module docstring."""
     import raf.learners as new
     from raf.cifar import cifar10_raf
@@ -196,7 +199,7 @@ def ab_compare(rev, alpha, eps, repeats, krr=True, svm=True):
     rbf = [("rbf", g * b) for b in (0.25, 1.0, 2.0, 4.0, 8.0)]
     lams, lams_h = np.geomspace(1e-4, 1e2, 25), np.geomspace(1e-3, 1e1, 13)
     load0 = os.getloadavg()
-    tot = {k: [0.0, 0.0] for k in ("eigh", "krr_pred_old", "krr_pred_new", "svm_old", "svm_new")}
+    tot = {k: [0.0, 0.0] for k in ("krr_old", "krr_new", "svm_old", "svm_new")}
     worst = {"krr_rel_diff": 0.0, "krr_flips": 0, "svm_flips": 0, "svm_d_egen": 0.0, "svm_d_emem": 0.0,
              "svm_max_kkt_old": 0.0, "svm_max_kkt_new": 0.0, "svm_all_converged": True}
     print(f"A/B against {rev}: alpha={alpha}, {repeats} draw(s), load {load0}")
@@ -212,14 +215,14 @@ def ab_compare(rev, alpha, eps, repeats, krr=True, svm=True):
         ds = cifar10_raf(alpha, eps, seed=(0, r), data=data)
         if krr:
             y = ds.y_train.astype(np.float32)
+            specs = rbf + [("quad", g)]
             for i, (spec, K, Kt) in enumerate(kernel_matrices(
-                    ds.X_train, ds.X_test, rbf + [("quad", g)], dtype=np.float32)):
-                (s_, U), te = timed(lambda: new._eigh(K), "eigh")
+                    ds.X_train, ds.X_test, specs, dtype=np.float32)):
                 pair = {}
                 for who in (("old", "new") if (i + r) % 2 == 0 else ("new", "old")):
                     mod = old if who == "old" else new
-                    pair[who] = timed(lambda: mod._krr_from_eigh(s_, U, Kt, y, lams, 0.0),
-                                      f"krr_pred_{who}")
+                    pair[who] = timed(lambda: mod._krr_from_eigh(*mod._eigh(K), Kt, y, lams, 0.0),
+                                      f"krr_{who}")
                 (fo, fto), to = pair["old"]
                 (fn, ftn), tn = pair["new"]
                 rel = max(float(np.abs(ftn - fto).max() / np.abs(fto).max()),
@@ -228,10 +231,24 @@ def ab_compare(rev, alpha, eps, repeats, krr=True, svm=True):
                             + (np.sign(fo) != np.sign(fn)).sum())
                 worst["krr_rel_diff"] = max(worst["krr_rel_diff"], rel)
                 worst["krr_flips"] += flips
-                print(f"draw {r} KRR  {spec[0]} gamma={spec[1]:.3f}: eigh {te.wall:5.2f} s, "
-                      f"predictions old {to.wall:5.2f} s new {tn.wall:5.2f} s, "
-                      f"max rel diff {rel:.1e}, flipped predictions {flips} of "
-                      f"{fo.size + fto.size}", flush=True)
+                line = (f"draw {r} KRR  {spec[0]} gamma={spec[1]:.3f}: old {to.wall:5.2f} s new "
+                        f"{tn.wall:5.2f} s, max |new - old| / max |old| {rel:.1e}, flipped "
+                        f"predictions {flips} of {fo.size + fto.size}")
+                if reference:  # both against float64 (test predictions)
+                    (_, K64, Kt64), = kernel_matrices(ds.X_train, ds.X_test, [spec],
+                                                      dtype=np.float64)
+                    _, ref = new._krr_from_eigh(*new._eigh(K64), Kt64,
+                                                ds.y_train.astype(float), lams, 0.0)
+                    scale = np.abs(ref).max(axis=0)
+                    for who, f in (("old", fto), ("new", ftn)):
+                        err = float((np.abs(f - ref).max(axis=0) / scale).max())
+                        fl = int((np.sign(f) != np.sign(ref)).sum())
+                        line += f"; {who} vs float64: {err:.1e}, {fl} flips"
+                        worst[f"krr_{who}_vs_float64"] = max(
+                            worst.get(f"krr_{who}_vs_float64", 0.0), err)
+                        worst[f"krr_{who}_flips_vs_float64"] = (
+                            worst.get(f"krr_{who}_flips_vs_float64", 0) + fl)
+                print(line, flush=True)
         if svm:
             for i, (spec, K, Kt) in enumerate(kernel_matrices(
                     ds.X_train, ds.X_test, rbf, dtype=np.float64)):
