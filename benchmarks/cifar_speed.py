@@ -200,8 +200,9 @@ def ab_compare(rev, alpha, eps, repeats, krr=True, svm=True, reference=False):
     lams, lams_h = np.geomspace(1e-4, 1e2, 25), np.geomspace(1e-3, 1e1, 13)
     load0 = os.getloadavg()
     tot = {k: [0.0, 0.0] for k in ("krr_old", "krr_new", "svm_old", "svm_new")}
-    worst = {"krr_rel_diff": 0.0, "krr_flips": 0, "svm_flips": 0, "svm_d_egen": 0.0, "svm_d_emem": 0.0,
-             "svm_max_kkt_old": 0.0, "svm_max_kkt_new": 0.0, "svm_all_converged": True}
+    worst = {"krr_rel_diff": 0.0, "krr_flips": 0, "svm_flips": 0, "svm_d_egen": 0.0,
+             "svm_d_emem": 0.0, "svm_max_kkt_old": 0.0, "svm_max_kkt_new": 0.0,
+             "svm_all_converged": True}
     print(f"A/B against {rev}: alpha={alpha}, {repeats} draw(s), load {load0}")
 
     def timed(f, key):
@@ -275,7 +276,8 @@ def ab_compare(rev, alpha, eps, repeats, krr=True, svm=True, reference=False):
                       f"{int(rn.n_iter.sum())}, KKT {ro.residual.max():.0e}/"
                       f"{rn.residual.max():.0e}, flipped predictions {flips}", flush=True)
     load1 = os.getloadavg()
-    print(f"totals (wall, cpu seconds): {json.dumps({k: [round(x, 2) for x in v] for k, v in tot.items()})}")
+    rounded = {k: [round(x, 2) for x in v] for k, v in tot.items()}
+    print(f"totals (wall, cpu seconds): {json.dumps(rounded)}")
     print(f"worst: {json.dumps(worst)}; load before {load0}, after {load1}")
     return {"rev": rev, "alpha": alpha, "repeats": repeats, "totals": tot, "worst": worst,
             "load_before": load0, "load_after": load1}
