@@ -29,6 +29,12 @@ change of machine load hits both), with one BLAS thread like the chapter's worke
   the largest change of ``E_gen`` and ``E_mem``;
 
 and the load average (``os.getloadavg``) before and after. ``--ab-repeats`` sets the draws.
+
+Measured 2026-11-29 against 635b478 (one draw, alpha = 1, load about 5 on 2 cores, CPU
+seconds): KRR 13.8 -> 7.9 s for the six kernels (predictions of old and new differ by at most
+2.4e-3 of their scale, 30 of 760 800 signs; against float64 both err by 7.0e-2 at the widest
+kernel and smallest ridge, 364 and 362 signs); SVM 26.7 -> 7.3 s for the five paths, the same
+iterations, every point converged (KKT <= 1e-9), no prediction changes sign.
 """
 
 from __future__ import annotations
