@@ -12,15 +12,16 @@
 #   make clean                    remove _build (the executed-notebook cache too); distclean also .venv
 #
 # Variables: PYTHON (interpreter for the venv, default python3), VENV (.venv), JOBS (chapters executed
-# in parallel, default 1), STRICT (1, the default: Sphinx warnings are errors, and so is a chapter
-# without current results), PYTEST_ARGS.
+# in parallel, default 2: the longest chapter starts first and the others run beside it; on two idle
+# cores the full execution took 201 s instead of 266 s one chapter at a time), STRICT (1, the
+# default: Sphinx warnings are errors, and so is a chapter without current results), PYTEST_ARGS.
 
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-JOBS ?= 1
+JOBS ?= 2
 STRICT ?= 1
 QUICK ?=
 PIP := $(PY) -m pip --disable-pip-version-check

@@ -14,6 +14,27 @@ Needs the real data set ($RAF_CIFAR10). Measures, at the chapter's full size
 Every time is wall-clock and CPU (process) time; on a shared machine the CPU time is
 the more stable of the two. Options: ``--alpha``, ``--repeats``, ``--no-decode``,
 ``--no-svm``, ``--json PATH``.
+
+``--ab REV`` instead compares this working tree with the git revision ``REV`` (its
+``raf/learners.py`` and ``raf/svm.py``, loaded into this process) at the chapter's settings:
+per draw and kernel, old and new alternate (their order swaps from kernel to kernel, so a
+change of machine load hits both), with one BLAS thread like the chapter's workers. It reports
+
+* square loss (float32, the chapter's 5 RBF kernels and the matched quadratic, 25 ridges): the
+  eigendecomposition and the predictions from it, old and new, the largest difference of the
+  predictions relative to their scale and the predictions whose sign differs (with
+  ``--ab-reference`` both also against float64, the error that float32 itself makes);
+* hinge loss (float64, the 5 RBF kernels, 13 ridges, ``svm_tol`` 1e-6): the whole warm-started
+  path, old and new, convergence, KKT residual, iterations, predictions whose sign differs, and
+  the largest change of ``E_gen`` and ``E_mem``;
+
+and the load average (``os.getloadavg``) before and after. ``--ab-repeats`` sets the draws.
+
+Measured 2026-11-29 against 635b478 (one draw, alpha = 1, load about 5 on 2 cores, CPU
+seconds): KRR 13.8 -> 7.9 s for the six kernels (predictions of old and new differ by at most
+2.4e-3 of their scale, 30 of 760 800 signs; against float64 both err by 7.0e-2 at the widest
+kernel and smallest ridge, 364 and 362 signs); SVM 26.7 -> 7.3 s for the five paths, the same
+iterations, every point converged (KKT <= 1e-9), no prediction changes sign.
 """
 
 from __future__ import annotations
@@ -49,7 +70,25 @@ def main(argv=None):
     ap.add_argument("--no-decode", action="store_true")
     ap.add_argument("--no-svm", action="store_true")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--ab", default=None, metavar="REV",
+                    help="compare with raf/learners.py and raf/svm.py of this git revision")
+    ap.add_argument("--ab-repeats", type=int, default=1)
+    ap.add_argument("--no-krr", action="store_true", help="--ab: skip the square loss")
+    ap.add_argument("--ab-reference", action="store_true",
+                    help="--ab: also compare both KRR predictions with float64 ones")
     args = ap.parse_args(argv)
+    if args.ab:
+        from threadpoolctl import threadpool_limits
+
+        import raf.cifar  # noqa: F401  (load every BLAS before limiting its threads)
+
+        with threadpool_limits(1):
+            out = ab_compare(args.ab, args.alpha, args.eps, args.ab_repeats, not args.no_krr,
+                             not args.no_svm, args.ab_reference)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(out, f, indent=1)
+        return
 
     from raf.cifar import cifar10_raf
     from raf.image_kernels import bandwidth_for_angle, kernel_matrices
@@ -128,6 +167,126 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1)
+
+
+def _module_at(rev, path, name, svm=None):
+    """``path`` (a module of the package raf) as it is at git revision ``rev``."""
+    import subprocess
+    import sys
+    import types
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    src = subprocess.run(["git", "-C", root, "show", f"{rev}:{path}"], capture_output=True,
+                         text=True, check=True).stdout
+    mod = types.ModuleType(name)
+    mod.__package__, mod.__file__ = "raf", f"{rev}:{path}"
+    saved = sys.modules.get("raf.svm")
+    if svm is not None:  # its relative import "from .svm import ..." gets the old solver
+        sys.modules["raf.svm"] = svm
+    try:
+        exec(compile(src, mod.__file__, "exec"), mod.__dict__)
+    finally:
+        sys.modules["raf.svm"] = saved
+    return mod
+
+
+def ab_compare(rev, alpha, eps, repeats, krr=True, svm=True, reference=False):
+    """Old (git ``rev``) against new (this tree), interleaved; see the module docstring."""
+    import raf.learners as new
+    from raf.cifar import cifar10_raf
+    from raf.datasets import load_cifar10
+    from raf.image_kernels import bandwidth_for_angle, kernel_matrices
+    from raf.theory import theta_star
+
+    old_svm = _module_at(rev, "raf/svm.py", "raf._svm_at_rev")
+    old = _module_at(rev, "raf/learners.py", "raf._learners_at_rev", svm=old_svm)
+    data = load_cifar10()
+    g = bandwidth_for_angle(float(theta_star(eps)))
+    rbf = [("rbf", g * b) for b in (0.25, 1.0, 2.0, 4.0, 8.0)]
+    lams, lams_h = np.geomspace(1e-4, 1e2, 25), np.geomspace(1e-3, 1e1, 13)
+    load0 = os.getloadavg()
+    tot = {k: [0.0, 0.0] for k in ("krr_old", "krr_new", "svm_old", "svm_new")}
+    worst = {"krr_rel_diff": 0.0, "krr_flips": 0, "svm_flips": 0, "svm_d_egen": 0.0,
+             "svm_d_emem": 0.0, "svm_max_kkt_old": 0.0, "svm_max_kkt_new": 0.0,
+             "svm_all_converged": True}
+    print(f"A/B against {rev}: alpha={alpha}, {repeats} draw(s), load {load0}")
+
+    def timed(f, key):
+        with Timer() as t:
+            r = f()
+        tot[key][0] += t.wall
+        tot[key][1] += t.cpu
+        return r, t
+
+    for r in range(repeats):
+        ds = cifar10_raf(alpha, eps, seed=(0, r), data=data)
+        if krr:
+            y = ds.y_train.astype(np.float32)
+            specs = rbf + [("quad", g)]
+            for i, (spec, K, Kt) in enumerate(kernel_matrices(
+                    ds.X_train, ds.X_test, specs, dtype=np.float32)):
+                pair = {}
+                for who in (("old", "new") if (i + r) % 2 == 0 else ("new", "old")):
+                    mod = old if who == "old" else new
+                    pair[who] = timed(lambda: mod._krr_from_eigh(*mod._eigh(K), Kt, y, lams, 0.0),
+                                      f"krr_{who}")
+                (fo, fto), to = pair["old"]
+                (fn, ftn), tn = pair["new"]
+                rel = max(float(np.abs(ftn - fto).max() / np.abs(fto).max()),
+                          float(np.abs(fn - fo).max() / np.abs(fo).max()))
+                flips = int((np.sign(fto) != np.sign(ftn)).sum()
+                            + (np.sign(fo) != np.sign(fn)).sum())
+                worst["krr_rel_diff"] = max(worst["krr_rel_diff"], rel)
+                worst["krr_flips"] += flips
+                line = (f"draw {r} KRR  {spec[0]} gamma={spec[1]:.3f}: old {to.wall:5.2f} s new "
+                        f"{tn.wall:5.2f} s, max |new - old| / max |old| {rel:.1e}, flipped "
+                        f"predictions {flips} of {fo.size + fto.size}")
+                if reference:  # both against float64 (test predictions)
+                    (_, K64, Kt64), = kernel_matrices(ds.X_train, ds.X_test, [spec],
+                                                      dtype=np.float64)
+                    _, ref = new._krr_from_eigh(*new._eigh(K64), Kt64,
+                                                ds.y_train.astype(float), lams, 0.0)
+                    scale = np.abs(ref).max(axis=0)
+                    for who, f in (("old", fto), ("new", ftn)):
+                        err = float((np.abs(f - ref).max(axis=0) / scale).max())
+                        fl = int((np.sign(f) != np.sign(ref)).sum())
+                        line += f"; {who} vs float64: {err:.1e}, {fl} flips"
+                        worst[f"krr_{who}_vs_float64"] = max(
+                            worst.get(f"krr_{who}_vs_float64", 0.0), err)
+                        worst[f"krr_{who}_flips_vs_float64"] = (
+                            worst.get(f"krr_{who}_flips_vs_float64", 0) + fl)
+                print(line, flush=True)
+        if svm:
+            for i, (spec, K, Kt) in enumerate(kernel_matrices(
+                    ds.X_train, ds.X_test, rbf, dtype=np.float64)):
+                pair = {}
+                for who in (("old", "new") if (i + r) % 2 == 0 else ("new", "old")):
+                    mod = old if who == "old" else new
+                    pair[who] = timed(lambda: mod._svm(
+                        K, ds.y_train, Kt, ds.y_test, lams_h, ds.is_fact, tol=1e-6,
+                        return_predictions=True), f"svm_{who}")
+                (ro, to), (rn, tn) = pair["old"], pair["new"]
+                flips = int((np.sign(ro.f_test) != np.sign(rn.f_test)).sum()
+                            + (np.sign(ro.f_train) != np.sign(rn.f_train)).sum())
+                worst["svm_flips"] += flips
+                worst["svm_d_egen"] = max(worst["svm_d_egen"],
+                                          float(np.abs(ro.e_gen - rn.e_gen).max()))
+                worst["svm_d_emem"] = max(worst["svm_d_emem"],
+                                          float(np.abs(ro.e_mem - rn.e_mem).max()))
+                worst["svm_max_kkt_old"] = max(worst["svm_max_kkt_old"], float(ro.residual.max()))
+                worst["svm_max_kkt_new"] = max(worst["svm_max_kkt_new"], float(rn.residual.max()))
+                worst["svm_all_converged"] &= bool(ro.converged.all() and rn.converged.all())
+                print(f"draw {r} SVM  gamma={spec[1]:.3f}: old {to.wall:5.2f} s new "
+                      f"{tn.wall:5.2f} s, converged {bool(ro.converged.all())}/"
+                      f"{bool(rn.converged.all())}, iterations {int(ro.n_iter.sum())}/"
+                      f"{int(rn.n_iter.sum())}, KKT {ro.residual.max():.0e}/"
+                      f"{rn.residual.max():.0e}, flipped predictions {flips}", flush=True)
+    load1 = os.getloadavg()
+    rounded = {k: [round(x, 2) for x in v] for k, v in tot.items()}
+    print(f"totals (wall, cpu seconds): {json.dumps(rounded)}")
+    print(f"worst: {json.dumps(worst)}; load before {load0}, after {load1}")
+    return {"rev": rev, "alpha": alpha, "repeats": repeats, "totals": tot, "worst": worst,
+            "load_before": load0, "load_after": load1}
 
 
 if __name__ == "__main__":

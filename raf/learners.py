@@ -33,6 +33,7 @@ import scipy.linalg
 
 from ._validation import Interval, check_choice, check_range, validated
 from .result import Result
+from .svm import _FreeBlock
 from .svm import _solve as _solve_dual
 from .theory.channels import LOSSES
 
@@ -173,8 +174,70 @@ def _result(lams, f_train, f_test, y_train, y_test, fact_mask, return_prediction
 # -- kernel ridge regression ----------------------------------------------------------------------
 
 
+class _Eigenvectors:
+    """The eigenvectors ``U`` of ``K = U diag(s) U^T`` as the products with them that KRR needs.
+
+    From :func:`_eigh`: ``U = Q Z`` is kept factored, ``Q`` the orthogonal matrix of the
+    tridiagonal reduction ``K = Q T Q^T`` (Householder reflectors, LAPACK ``?sytrd``) and ``Z``
+    the eigenvectors of ``T`` (``?stevd``, divide and conquer). ``?syevd`` computes the same
+    ``T`` and ``Z`` and then forms ``U = Q Z``, a third or more of its time at ``n ~ 3000``; KRR
+    only multiplies ``U`` and ``U^T`` with ``2 L + 1`` vectors (``L`` ridges), so ``Q`` is applied
+    to those instead (``?ormqr``, ``O(n^2 L)``). Without reflectors (``Q = I``), ``Z`` is ``U``.
+    """
+
+    def __init__(self, Z, reflectors=None, tau=None):
+        self.Z, self.reflectors, self.tau = Z, reflectors, tau
+
+    def _q(self, M, trans):
+        """``Q M`` (``trans="N"``) or ``Q^T M`` (``"T"``): ``Q = diag(1, Q')``, ``Q'`` in the
+        ``?geqrf`` layout of the strictly lower part of ``?sytrd``'s output (as ``?ormtr``)."""
+        out = np.array(M, dtype=self.Z.dtype, order="F")
+        if self.reflectors is None:
+            return out
+        ormqr = scipy.linalg.lapack.get_lapack_funcs("ormqr", (self.reflectors,))
+        lwork = int(ormqr("L", trans, self.reflectors, self.tau, out[1:], -1)[1][0])
+        cq, _, info = ormqr("L", trans, self.reflectors, self.tau, out[1:], lwork)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"?ormqr failed (info={info})")
+        out[1:] = cq
+        return out
+
+    def t_dot(self, v):
+        """``U^T v`` for a vector ``v``."""
+        return self.Z.T @ self._q(v[:, None], "T")[:, 0]
+
+    def dot(self, M):
+        """``U M`` for a matrix ``M`` (n, m)."""
+        return self._q(self.Z @ M, "N")
+
+
+def _eigh(K):
+    """``(s, U)``: eigenvalues ascending and :class:`_Eigenvectors`, in the precision of ``K``.
+
+    float32 and float64 go through ``?sytrd`` and ``?stevd``, the steps of the divide-and-conquer
+    driver ``?syevd`` (about twice as fast as numpy's ``eigh`` at n ~ 3000) without its
+    back-transformation; other dtypes and ``n < 3`` through ``scipy.linalg.eigh``.
+    """
+    n = K.shape[0]
+    if K.dtype not in (np.float32, np.float64) or n < 3:
+        s, U = scipy.linalg.eigh(K, driver="evd", check_finite=False)
+        return s, _Eigenvectors(U)
+    sytrd, sytrd_lwork, stevd = scipy.linalg.lapack.get_lapack_funcs(
+        ("sytrd", "sytrd_lwork", "stevd"), (K,))
+    lwork, info = sytrd_lwork(n, lower=1)
+    A = np.array(K, order="F")  # its lower triangle is used, as scipy.linalg.eigh does
+    c, d, e, tau, info = sytrd(A, lower=1, lwork=int(lwork), overwrite_a=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"?sytrd failed (info={info})")
+    s, Z, info = stevd(d, e, compute_v=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"the tridiagonal eigensolver ?stevd failed (info={info})")
+    return s, _Eigenvectors(Z, np.asfortranarray(c[1:, :-1]), tau)
+
+
 def _krr_from_eigh(s, U, K_test, y_train, lams, rcond):
-    """Predictions ``(f_train, f_test)`` (n, L) from ``K = U diag(s) U^T``, for every ridge."""
+    """Predictions ``(f_train, f_test)`` (n, L) from ``K = U diag(s) U^T``, for every ridge
+    (``U``: :class:`_Eigenvectors`)."""
     smax = max(float(np.max(np.abs(s))), np.finfo(float).tiny)
     keep = s > rcond * smax  # numerically non-zero eigenvalues (used at lam = 0 only)
     s_pos = np.maximum(s, 0.0)  # round-off negatives of a PSD kernel
@@ -182,14 +245,13 @@ def _krr_from_eigh(s, U, K_test, y_train, lams, rcond):
     with np.errstate(divide="ignore", invalid="ignore"):
         inv = np.where(lam > 0, 1.0 / (s_pos[:, None] + lam),
                        np.where(keep[:, None], 1.0 / s_pos[:, None], 0.0))
-    coef = (U.T @ y_train)[:, None] * np.where(np.isfinite(inv), inv, 0.0)  # alpha, eigenbasis
-    return U @ (s_pos[:, None] * coef), (K_test @ U) @ coef
-
-
-def _eigh(K):
-    # divide-and-conquer driver: about twice as fast as numpy's eigh at n ~ 3000, and it keeps
-    # float32 in single precision
-    return scipy.linalg.eigh(K, driver="evd", check_finite=False)
+    coef = U.t_dot(y_train)[:, None] * np.where(np.isfinite(inv), inv, 0.0)  # alpha, eigenbasis
+    # back to the sample basis before touching K_test: one U (n, 2L) product for the dual
+    # coefficients alpha and f_train = K alpha, then (n_test, n) x (n, L). Forming K_test @ U
+    # first would cost n_test n^2, ten times the rest at n = 3072 and L = 25.
+    L = coef.shape[1]
+    both = U.dot(np.concatenate([s_pos[:, None] * coef, coef], axis=1))
+    return both[:, :L], K_test @ both[:, L:]
 
 
 def _krr(K_train, y_train, K_test, y_test, lams, fact_mask, rcond=None, return_predictions=False):
@@ -325,10 +387,11 @@ def _dual_path(K_train, y_train, lams, features, tol):
     coef = np.empty((n, L))
     converged, kkt, nit = np.zeros(L, bool), np.full(L, np.nan), np.zeros(L, int)
     a = C_prev = None
+    block = _FreeBlock(Q)  # factorisations shared along the path
     for j in np.argsort(-lams, kind="stable"):  # large lam (small C) first
         C = np.inf if lams[j] == 0 else 1.0 / lams[j]
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            res = _solve_dual(Q, C, a, C_prev, features, y_train, tol, 30)
+            res = _solve_dual(Q, C, a, C_prev, features, y_train, tol, 30, block)
         converged[j], kkt[j], nit[j] = res.success, float(res.residual), int(res.n_iter)
         if res.success:
             a, C_prev = res.a, C

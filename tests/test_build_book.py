@@ -131,6 +131,30 @@ def test_two_builds_of_one_chapter_at_once_both_succeed(tmp_path, no_data):
     assert run is not None and run.results == {"quick": True}
     assert nbformat.read(run.path, as_version=4).cells
     assert not list((tmp_path / "_build" / "executed" / "quick").glob("*.partial*")), "temporary files left"
+    # the kernel's CPU time is recorded beside its wall time (it imported at least json)
+    meta = atomic_io.read_json(tmp_path / "_build" / "executed" / "quick" / "ch.meta.json")
+    assert 0 < meta["cpu_seconds"] < 60
+
+
+def test_parallel_build_starts_the_longest_chapter_first(tmp_path):
+    # --jobs > 1 starts chapters without a recorded time first (toc order), then the others by
+    # their last recorded seconds, longest first
+    import book_execute
+
+    fake_book(tmp_path)
+    for name in ("a", "b", "c", "d"):
+        (tmp_path / "book" / f"{name}.md").write_text(CHAPTER.format(sleep=0, body=""))
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/ch\nchapters:\n"
+        + "".join(f"  - file: book/{n}\n" for n in "abcd"))
+    out = tmp_path / "_build" / "executed" / "full"
+    out.mkdir(parents=True)
+    for name, seconds in (("a", 5.0), ("c", 300.0), ("d", 40.0)):
+        (out / f"{name}.meta.json").write_text(json.dumps({"seconds": seconds}))
+    (out / "ch.meta.json").write_text("{damaged")
+    chapters = build_book.notebook_chapters(tmp_path)
+    order = [c.name for c in book_execute.longest_first(chapters, "full", tmp_path)]
+    assert order == ["ch", "b", "c", "d", "a"]
 
 
 def test_truncated_generated_notebook_is_written_again(tmp_path):

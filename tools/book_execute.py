@@ -213,7 +213,7 @@ def _run_papermill(chapter: Chapter, params: dict, mode: str, log, every: float)
     _kernel_env()
     source = read_notebook(chapter)
     log(f"[execute]  {chapter.name:<22} ({mode}) ...")
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _children_cpu()
     try:
         with _Progress(chapter.name, len(source.cells) + 1, log, every):
             papermill.execute_notebook(
@@ -235,16 +235,26 @@ def _run_papermill(chapter: Chapter, params: dict, mode: str, log, every: float)
         res_tmp.unlink(missing_ok=True)
         raise
     seconds = time.perf_counter() - t0
+    cpu = _children_cpu() - cpu0  # the kernel and the workers it reaped (not other chapters')
     os.replace(partial, nb_path)
     if res_tmp.exists():
         os.replace(res_tmp, res_path)
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     write_atomic(meta_path, json.dumps(
-        {"chapter": chapter.name, "key": key, "seconds": round(seconds, 2), "executed_at": stamp,
-         "params": params}, indent=1))
+        {"chapter": chapter.name, "key": key, "seconds": round(seconds, 2),
+         "cpu_seconds": round(cpu, 2), "executed_at": stamp, "params": params}, indent=1))
     _failed_path(chapter, mode).unlink(missing_ok=True)
     log(f"[done]     {chapter.name:<22} {seconds:8.1f} s")
     return Execution(chapter.name, mode, nb_path, round(seconds, 2), stamp, False, read_json(res_path))
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished children: a chapter's kernel once
+    papermill has shut it down, with the worker processes the kernel reaped."""
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def _record_failure(chapter, mode, params, key, exc, partial, log):
@@ -295,6 +305,9 @@ def execute_all(params: dict | None = None, *, only=None, force=False, jobs=1, l
         return Failure("missing-data", missing) if missing is not None else Failure("error", _short_error(exc))
 
     if jobs > 1:
+        chapters = longest_first(chapters, mode_of(params), root)
+        log(f"[parallel] {jobs} chapters at a time, longest first: "
+            + ", ".join(c.name for c in chapters))
         with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
             futs = {pool.submit(_execute_in_worker, c.docname, str(root), params, force): c for c in chapters}
             for fut in concurrent.futures.as_completed(futs):
@@ -314,6 +327,23 @@ def execute_all(params: dict | None = None, *, only=None, force=False, jobs=1, l
     return done, failed
 
 
+def longest_first(chapters, mode: str, root: Path = ROOT):
+    """``chapters`` in the order a parallel build starts them: those without a recorded time
+    first (in the given order: they may be long), then the others by their last recorded seconds
+    (``<name>.meta.json``, as in ``timings.json``), longest first, so that the longest chapter
+    does not start last and leave the other workers idle at the end."""
+    out = executed_dir(mode, root)
+
+    def seconds(c):
+        m = read_json(out / f"{c.name}.meta.json")
+        return m.get("seconds") if isinstance(m, dict) else None
+
+    known = {c.name: seconds(c) for c in chapters}
+    unknown = [c for c in chapters if not isinstance(known[c.name], (int, float))]
+    timed = [c for c in chapters if isinstance(known[c.name], (int, float))]
+    return unknown + sorted(timed, key=lambda c: -known[c.name])
+
+
 def _short_error(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return "\n".join(text[-15:]) if text else type(exc).__name__
@@ -325,6 +355,7 @@ def _write_timings(mode: str, root: Path = ROOT) -> Path:
     for c in notebook_chapters(root):
         m = read_json(out / f"{c.name}.meta.json")
         if isinstance(m, dict):
-            rows.append({"chapter": c.name, "seconds": m["seconds"], "executed_at": m["executed_at"],
+            rows.append({"chapter": c.name, "seconds": m["seconds"],
+                         "cpu_seconds": m.get("cpu_seconds"), "executed_at": m["executed_at"],
                          "up_to_date": m["key"] == cache_key(c, m.get("params", {}))})
     return write_atomic(out / "timings.json", json.dumps(rows, indent=1))

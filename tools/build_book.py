@@ -23,9 +23,10 @@ This is the one executor of the book (``make book``, ``make chapter``, the tests
    lock per chapter and mode): a second build waits, then finds the first one's result cached.
 4. **Cache**: the executed notebook lands in ``_build/executed/<mode>/<name>.ipynb`` next to
    ``<name>.meta.json``, which stores the cache key (SHA-256 of the chapter's ``.md``, of every
-   ``raf/**/*.py``, of the parameters and of ``RAF_CIFAR10``), the execution time in seconds and the
-   date. A chapter whose key is unchanged (and whose files read back whole) is not executed again.
-   ``timings.json`` lists every chapter's time. A failing chapter leaves its partially executed
+   ``raf/**/*.py``, of the parameters and of ``RAF_CIFAR10``), the execution time in seconds (wall
+   and CPU) and the date. A chapter whose key is unchanged (and whose files read back whole) is not
+   executed again. ``timings.json`` lists every chapter's time. With ``--jobs N`` (``make book``:
+   2) N chapters execute at once, the longest by its last recorded time first. A failing chapter leaves its partially executed
    notebook and the error in ``_build/reports/<mode>/`` and ``<name>.failed.json`` in the cache;
    a chapter that stops because data it needs is missing (CIFAR-10) is a *missing-data* failure.
 5. **Render**: ``_build/stage/<mode>/`` receives ``_config.yml``, the table of contents (without
@@ -311,7 +312,9 @@ def main(argv=None) -> int:
                     help="papermill parameter (value read as YAML), e.g. -p alpha 4")
     ap.add_argument("--strict", action="store_true",
                     help="Sphinx warnings are errors, and so is any chapter without current results")
-    ap.add_argument("--jobs", type=int, default=1, help="chapters executed in parallel (default 1)")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="chapters executed in parallel, the longest (last recorded time) first "
+                         "(default 1; make book uses 2)")
     ap.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)  # the tests' fake books
     args = ap.parse_args(argv)
     root = args.root.resolve()
