@@ -79,7 +79,7 @@ def test_bad_input(kw, match):
         solve_svm_dual(np.eye(3), C, **args)
 
 
-# -- the free-set solves of the active-set method (raf.svm._FreeBlock) ----------------------------
+# -- the free-set solves of the active-set method (raf.free_block.FreeBlock, used by raf.svm) ----------------------------
 
 
 def _rbf_Q(n_per_d=8.0, d=50, seed=0):
