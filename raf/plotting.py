@@ -248,7 +248,7 @@ def plot_kernel_twins(axes, quad, rbf, theory_curves, labels, *, highlight=None)
 
     ``axes[0]``: the quadratic kernels (points: mean and standard error over the draws of
     ``quad``); ``axes[1]``: the RBF kernels with the same ``(mu1, mustar)`` on the same draws
-    (``rbf``, e.g. cut with :func:`raf.cifar.select_draws`). In both, the Gaussian-RAF theory of
+    (``rbf``, e.g. cut with :func:`raf.cifar_summary.select_draws`). In both, the Gaussian-RAF theory of
     each pair (lines, ``theory_curves`` of shape (K, L')), which is one curve for both kernels.
     Row ``k`` of ``quad``, ``rbf`` and ``theory_curves`` is one pair, labelled ``labels[k]``; the
     colours are those of :func:`plot_bandwidths`. The legend (one entry per pair) and the panel
@@ -257,7 +257,7 @@ def plot_kernel_twins(axes, quad, rbf, theory_curves, labels, *, highlight=None)
     K = len(labels)
     colors = plt.cm.viridis(np.linspace(0.0, 0.9, K))
     names = (f"quadratic kernels, CIFAR10-RAF ({quad.e_gen_repeats.shape[-1]} draws)",
-             f"RBF twins, the same draws")
+             "RBF twins, the same draws")
     for ax, res, name in zip(axes, (quad, rbf), names):
         for k in range(K):
             big = k == highlight

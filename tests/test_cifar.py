@@ -11,15 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from raf.cifar import (
-    D_CIFAR,
+from raf.cifar import D_CIFAR, cifar10_raf, cifar10_raf_errors, linear_part_errors
+from raf.cifar_summary import (
     bandwidth_summary,
     bandwidth_table,
-    cifar10_raf,
-    cifar10_raf_errors,
     distance_summary,
     join_kernels,
-    linear_part_errors,
     quadratic_twins,
     select_draws,
     twin_summary,
