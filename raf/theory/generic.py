@@ -165,7 +165,7 @@ class ConvexLoss:
             near = np.zeros(z.shape, bool)
             for k in kz:
                 near |= np.abs(z - k) < 1e-2 * (1.0 + abs(k))
-            v, g, h = self._checked("value", self.value, y, z), self._checked("grad", self.grad, y, z), \
+            _, g, h = self._checked("value", self.value, y, z), self._checked("grad", self.grad, y, z), \
                 self._checked("hess", self.hess, y, z)
             scale = 1.0 + np.max(np.abs(g))
             dg = np.diff(g)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 
 from raf._validation import check_choice, check_int, check_range
 from raf.networks import LOSSES, default_checkpoints
