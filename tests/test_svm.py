@@ -141,6 +141,14 @@ def test_free_block_solves_equal_dense_solves():
     assert c["truncated"] >= 1 and c["projected"] >= 4
 
 
+def _q_with_spectrum(rng, eigenvalues):
+    """A symmetric matrix with the given eigenvalues and random orthogonal eigenvectors."""
+    n = eigenvalues.size
+    U = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    Q = (U * eigenvalues) @ U.T
+    return (Q + Q.T) / 2
+
+
 def test_free_block_falls_back_on_an_ill_conditioned_Q():
     # eigenvalues down to 1e-13: no factorisation reaches the target residual, the refinement of
     # an updated factor stalls and the solve falls back to a fresh factorisation -- the plain
@@ -149,9 +157,7 @@ def test_free_block_falls_back_on_an_ill_conditioned_Q():
 
     rng = np.random.default_rng(0)
     n = 300
-    U = np.linalg.qr(rng.standard_normal((n, n)))[0]
-    Q = (U * np.logspace(0, -13, n)) @ U.T
-    Q = (Q + Q.T) / 2
+    Q = _q_with_spectrum(rng, np.logspace(0, -13, n))
     free, up = np.arange(n) < 200, np.zeros(n, bool)
     block = _FreeBlock(Q)
     block.MIN_SIZE = 20
@@ -172,9 +178,7 @@ def test_free_block_keeps_an_accurate_update_on_a_moderately_conditioned_Q():
 
     rng = np.random.default_rng(0)
     n = 300
-    U = np.linalg.qr(rng.standard_normal((n, n)))[0]
-    Q = (U * np.logspace(0, -10, n)) @ U.T
-    Q = (Q + Q.T) / 2
+    Q = _q_with_spectrum(rng, np.logspace(0, -10, n))
     free, up = np.arange(n) < 200, np.zeros(n, bool)
     block = _FreeBlock(Q)
     block.MIN_SIZE = 20
